@@ -1,0 +1,1 @@
+"""Akhbar (أخبار): a headless, Arabic-first content API for a news publication."""

@@ -1,0 +1,147 @@
+"""The AkhbarError family and the RFC 9457 ``application/problem+json`` handlers.
+
+Every error leaves the API as a problem document: ``type``, ``title``, ``status`` and
+``detail``, plus ``errors`` (one entry per bad field) on validation problems. A 500 says
+nothing about the internals.
+"""
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("akhbar.errors")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(examples=[["query", "limit"]])
+    message: str = Field(examples=["Input should be less than or equal to 100"])
+    type: str = Field(examples=["less_than_equal"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=["/problems/not-found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["no published article with slug 'خبر-قديم'"])
+    errors: list[FieldError] | None = None
+
+
+def problem_type(status: int) -> str:
+    return "/problems/" + HTTPStatus(status).phrase.lower().replace(" ", "-")
+
+
+class AkhbarError(Exception):
+    """A domain error that knows the HTTP status it becomes."""
+
+    status = 500
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(AkhbarError):
+    status = 404
+
+
+class Conflict(AkhbarError):
+    status = 409
+
+
+class PreconditionFailed(AkhbarError):
+    status = 412
+
+
+class InvalidInput(AkhbarError):
+    """Input that parsed but means nothing here (an unknown category, a forged cursor)."""
+
+    status = 422
+
+    def __init__(self, detail: str, *, loc: Sequence[str | int], type_: str = "value_error"):
+        super().__init__(detail)
+        self.field_errors = [FieldError(loc=list(loc), message=detail, type=type_)]
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=problem_type(status),
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=errors,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
+    return [
+        FieldError(loc=list(err.get("loc", ())), message=err["msg"], type=err["type"])
+        for err in raw
+    ]
+
+
+async def _akhbar_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AkhbarError)
+    errors = exc.field_errors if isinstance(exc, InvalidInput) else None
+    return problem_response(exc.status, exc.detail, errors=errors, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc.errors())
+    count = len(errors)
+    detail = f"{count} invalid field{'s' if count != 1 else ''} in the request"
+    return problem_response(422, detail, errors=errors)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "no such resource"
+    return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "the server failed to answer this request")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AkhbarError, _akhbar_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry documenting these problem statuses in the OpenAPI schema."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

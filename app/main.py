@@ -1,0 +1,50 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.articles.router import router as articles_router
+from app.config import Settings, load_settings
+from app.db import create_db_engine
+from app.errors import install_error_handlers
+from app.middleware import RejectNulMiddleware
+from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
+from app.ops.migrations import head_revisions
+from app.ops.router import router as ops_router
+from app.taxonomy.router import router as taxonomy_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_db_engine(settings)
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Akhbar",
+        version="1.0.0",
+        summary="A headless, Arabic-first news content API.",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.head_revisions = head_revisions(settings)
+    install_error_handlers(app)
+    app.add_middleware(RejectNulMiddleware)
+    app.include_router(articles_router)
+    app.include_router(taxonomy_router)
+    app.include_router(ops_router)
+    install_docs(app)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app

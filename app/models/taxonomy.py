@@ -1,0 +1,26 @@
+"""Category, Tag and Author: the ways articles are grouped and bylined."""
+
+from sqlalchemy import Text
+from sqlmodel import Field
+
+from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX, Timestamped
+
+
+class TaxonomyTerm(Timestamped):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=SLUG_MAX, unique=True)
+    name: str = Field(max_length=NAME_MAX)
+    description: str | None = Field(default=None, sa_type=Text)
+
+
+class Category(TaxonomyTerm, table=True):
+    pass
+
+
+class Tag(TaxonomyTerm, table=True):
+    pass
+
+
+class Author(TaxonomyTerm, table=True):
+    bio: str | None = Field(default=None, sa_type=Text)
+    avatar_url: str | None = Field(default=None, max_length=URL_MAX)

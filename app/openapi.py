@@ -1,0 +1,98 @@
+"""The OpenAPI document and the locally served Swagger UI and ReDoc pages.
+
+The docs pages load every asset from this app (the ``fastapi-offline`` package ships
+Swagger UI and ReDoc): newsroom networks and this project's CI have no CDN access.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
+
+from app.errors import FieldError, Problem
+
+DOCS_ASSETS_PATH = Path(fastapi_offline.__file__).parent / "static"
+DOCS_ASSETS_URL = "/docs-assets"
+
+DESCRIPTION = """\
+Akhbar (أخبار) serves a news publication's articles, categories, tags and authors as JSON.
+
+* Everything lives under `/v1`; answers are UTF-8 JSON with Arabic unescaped.
+* Lists answer `{"data": [...], "meta": {"limit": N, "next_cursor": "..."}}`. Pass
+  `meta.next_cursor` back as `cursor` for the next page; the `Link: <…>; rel="next"`
+  header carries the same URL.
+* Errors are RFC 9457 `application/problem+json` documents; validation problems list
+  every bad field in `errors`.
+* Times are ISO 8601 in UTC with an offset.
+"""
+
+TAGS = [
+    {"name": "articles", "description": "Published articles, newest first."},
+    {"name": "categories", "description": "Sections of the publication."},
+    {"name": "tags", "description": "Topics that cut across sections."},
+    {"name": "authors", "description": "The people in the bylines."},
+    {"name": "operations", "description": "Probes for orchestrators and load balancers."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (``list_articles``): what client generators name methods."""
+    return route.name
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=TAGS,
+        )
+        # Problem is referenced by hand in each route's `responses` (its media type is
+        # application/problem+json, which FastAPI's `model=` shortcut cannot express).
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (FieldError, Problem):
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            model_schema.pop("$defs", None)
+            schemas[model.__name__] = model_schema
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def render_openapi(app: FastAPI) -> str:
+    """The schema as committed: sorted keys, Arabic unescaped, a final newline."""
+    return json.dumps(build_openapi(app), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def install_docs(app: FastAPI) -> None:
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_PATH), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} — ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -1,0 +1,57 @@
+"""Categories, tags and authors as the API shows them."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.pagination import Page
+from app.text.fields import Description, Name, Slug, WebUrl
+
+
+class TermRef(BaseModel):
+    """How an article embeds its category, tags and authors."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(examples=[3])
+    slug: str = Field(examples=["سياسة"])
+    name: str = Field(examples=["سياسة"])
+
+
+class CategoryPublic(TermRef):
+    description: str | None = Field(examples=["أخبار السياسة المحلية والدولية"])
+
+
+class TagPublic(TermRef):
+    description: str | None = Field(examples=["كل ما يتعلق بمحادثات السلام"])
+
+
+class AuthorPublic(TermRef):
+    description: str | None = Field(examples=[None])
+    bio: str | None = Field(examples=["مراسلة الشؤون الاقتصادية، تكتب من عمّان."])
+    avatar_url: str | None = Field(examples=["https://cdn.example.com/authors/salma.jpg"])
+
+
+class CategoryPage(Page[CategoryPublic]):
+    pass
+
+
+class TagPage(Page[TagPublic]):
+    pass
+
+
+class AuthorPage(Page[AuthorPublic]):
+    pass
+
+
+class TermCreate(BaseModel):
+    """A new category, tag or author; ``bio`` and ``avatar_url`` are for authors only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug | None = Field(None, description="Derived from the name when omitted.")
+    name: Name = Field(examples=["اقتصاد"])
+    description: Description | None = Field(None, examples=["أسواق، طاقة، وأسعار"])
+
+
+class AuthorCreate(TermCreate):
+    bio: Description | None = Field(None, examples=["مراسلة الشؤون الاقتصادية في عمّان."])
+    avatar_url: WebUrl | None = Field(None, examples=["https://cdn.example.com/a/salma.jpg"])

@@ -1,0 +1,64 @@
+"""Constrained string types for request schemas, named for what they hold.
+
+Text is normalised to NFC (and NUL refused) *before* the length check, because SQLite
+ignores VARCHAR lengths: the app checks them, on the text as it will be stored, so both
+databases accept and refuse the same input.
+"""
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+from app.models.article import EXCERPT_MAX, TITLE_MAX
+from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX
+from app.text.slugs import is_valid_slug
+from app.text.unicode import has_bidi_controls, has_nul, nfc
+
+BODY_MAX = 500_000
+DESCRIPTION_MAX = 5_000
+
+
+def _nfc_without_nul(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # the str schema refuses it with its own message
+    if has_nul(value):
+        raise ValueError("must not contain NUL characters")
+    return nfc(value)
+
+
+def _without_bidi_controls(value: str) -> str:
+    if has_bidi_controls(value):
+        raise ValueError("must not contain bidi embedding, override or isolate controls")
+    return value
+
+
+def _slug_shape(value: str) -> str:
+    if not is_valid_slug(value):
+        raise ValueError(
+            "a slug is lower-case letters and digits (any script) joined by single hyphens, "
+            "without diacritics, and not only digits"
+        )
+    return value
+
+
+_Clean = BeforeValidator(_nfc_without_nul)
+_NoBidi = AfterValidator(_without_bidi_controls)
+
+
+def _line(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+Slug = Annotated[str, _Clean, _line(SLUG_MAX), _NoBidi, AfterValidator(_slug_shape)]
+Name = Annotated[str, _Clean, _line(NAME_MAX), _NoBidi]
+Title = Annotated[str, _Clean, _line(TITLE_MAX), _NoBidi]
+Excerpt = Annotated[str, _Clean, StringConstraints(max_length=EXCERPT_MAX)]
+Description = Annotated[str, _Clean, StringConstraints(max_length=DESCRIPTION_MAX)]
+Body = Annotated[str, _Clean, StringConstraints(max_length=BODY_MAX)]
+WebUrl = Annotated[
+    str,
+    _Clean,
+    StringConstraints(
+        strip_whitespace=True, max_length=URL_MAX, pattern=r"^https?://[^\s/?#]+[^\s]*$"
+    ),
+]
