@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Text
+from sqlalchemy import CheckConstraint, Column, Enum, Index, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UTCDateTime
@@ -56,7 +56,20 @@ class Article(Timestamped, table=True):
     excerpt: str | None = Field(default=None, max_length=EXCERPT_MAX)
     body: str = Field(default="", sa_type=Text)
     lang: str = Field(default="ar", max_length=LANG_MAX)
-    status: ArticleStatus = Field(default=ArticleStatus.draft, sa_type=Text)
+    status: ArticleStatus = Field(
+        default=ArticleStatus.draft,
+        # Stored as its value in a VARCHAR; the named CHECK above guards the values.
+        sa_column=Column(
+            Enum(
+                ArticleStatus,
+                native_enum=False,
+                create_constraint=False,
+                length=16,
+                values_callable=lambda enum: [member.value for member in enum],
+            ),
+            nullable=False,
+        ),
+    )
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_exclusive: bool = False
     is_breaking: bool = False

@@ -49,16 +49,18 @@ def _line(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
-Slug = Annotated[str, _Clean, _line(SLUG_MAX), _NoBidi, AfterValidator(_slug_shape)]
-Name = Annotated[str, _Clean, _line(NAME_MAX), _NoBidi]
-Title = Annotated[str, _Clean, _line(TITLE_MAX), _NoBidi]
-Excerpt = Annotated[str, _Clean, StringConstraints(max_length=EXCERPT_MAX)]
-Description = Annotated[str, _Clean, StringConstraints(max_length=DESCRIPTION_MAX)]
-Body = Annotated[str, _Clean, StringConstraints(max_length=BODY_MAX)]
+# Order matters: validators further right wrap those to their left, so _Clean (a
+# BeforeValidator, last) runs first and the length constraints see the NFC text.
+Slug = Annotated[str, _line(SLUG_MAX), _NoBidi, AfterValidator(_slug_shape), _Clean]
+Name = Annotated[str, _line(NAME_MAX), _NoBidi, _Clean]
+Title = Annotated[str, _line(TITLE_MAX), _NoBidi, _Clean]
+Excerpt = Annotated[str, StringConstraints(max_length=EXCERPT_MAX), _Clean]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), _Clean]
+Body = Annotated[str, StringConstraints(max_length=BODY_MAX), _Clean]
 WebUrl = Annotated[
     str,
-    _Clean,
     StringConstraints(
         strip_whitespace=True, max_length=URL_MAX, pattern=r"^https?://[^\s/?#]+[^\s]*$"
     ),
+    _Clean,
 ]

@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("excerpt", sa.String(length=1000), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("lang", sa.String(length=12), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("is_exclusive", sa.Boolean(), nullable=False),
         sa.Column("is_breaking", sa.Boolean(), nullable=False),

@@ -1,0 +1,113 @@
+"""Fixtures: a freshly migrated database per test, on SQLite always and on PostgreSQL
+when ``AKHBAR_TEST_POSTGRES_URL`` is set (CI sets it; there it must answer).
+
+Each backend is migrated once per run into a template; each test then starts from an
+empty, migrated database: a copy of the SQLite file, or PostgreSQL tables truncated.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import create_db_engine
+from app.main import create_app
+from app.models import metadata
+from app.ops.migrations import upgrade_to_head
+
+POSTGRES_URL = os.environ.get("AKHBAR_TEST_POSTGRES_URL")
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="AKHBAR_TEST_POSTGRES_URL is not set (CI sets it)"
+        ),
+    ),
+]
+
+
+def _worker_suffix() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def create_postgres_database(name: str) -> str:
+    """A new, empty database on the test server; its URL. Fails loudly if unreachable."""
+    assert POSTGRES_URL is not None
+    admin = make_url(POSTGRES_URL)
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "akhbar.db"
+    upgrade_to_head(Settings(database_url=f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str:
+    url = create_postgres_database(f"akhbar_test_{_worker_suffix()}")
+    upgrade_to_head(Settings(database_url=url))
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    if backend == "sqlite":
+        path = tmp_path / "akhbar.db"
+        # The template was closed cleanly, so the database is entirely in the main file.
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield Settings(database_url=f"sqlite:///{path}")
+        return
+    url = request.getfixturevalue("postgres_template")
+    engine = create_db_engine(Settings(database_url=url))
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield Settings(database_url=url)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging data and checking rows, apart from the app's own."""
+    with Session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client

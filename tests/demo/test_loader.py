@@ -1,0 +1,64 @@
+"""The demo content is rich enough to show the product, and loads idempotently."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from app.demo.loader import demo_content, load_demo
+from app.models import Article, ArticleStatus
+
+HARAKAT = re.compile("[\u064b-\u0652]")
+
+
+class TestDemoContent:
+    def test_shape_of_the_content(self) -> None:
+        content = demo_content()
+        articles = content["articles"]
+
+        assert len(articles) >= 30
+        assert len(content["categories"]) >= 4
+        assert len(content["tags"]) >= 5
+        assert len(content["authors"]) >= 3
+        assert sum(a["is_exclusive"] for a in articles) >= 5
+        assert sum(bool(HARAKAT.search(a["title"])) for a in articles) >= 5
+        assert [a["slug"] for a in articles if a["status"] == "draft"] == ["مسودة-تحقيق-عن-الطحين"]
+        assert [a["slug"] for a in articles if "publish_in_days" in a] == [
+            "ملف-خاص-عن-الانتخابات-المحلية"
+        ]
+        assert all("<p>" in a["body"] for a in articles)
+
+    def test_loads_once_and_then_changes_nothing(self, session: Session) -> None:
+        now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+        content = demo_content()
+        total = sum(len(content[key]) for key in ("categories", "tags", "authors", "articles"))
+
+        first = load_demo(session, now=now)
+        session.commit()
+        second = load_demo(session, now=now + timedelta(days=1))
+        session.commit()
+
+        assert (first.created, first.unchanged) == (total, 0)
+        assert (second.created, second.unchanged) == (0, total)
+        assert session.exec(select(func.count()).select_from(Article)).one() == len(
+            content["articles"]
+        )
+        scheduled = session.exec(
+            select(Article).where(Article.slug == "ملف-خاص-عن-الانتخابات-المحلية")
+        ).one()
+        assert scheduled.status is ArticleStatus.published
+        assert scheduled.published_at == now + timedelta(days=30)
+
+    def test_public_list_hides_the_draft_and_the_scheduled_article(
+        self, session: Session, client: TestClient
+    ) -> None:
+        load_demo(session)
+        session.commit()
+
+        listed = client.get("/v1/articles", params={"limit": 100}).json()["data"]
+
+        slugs = {item["slug"] for item in listed}
+        assert len(listed) == len(demo_content()["articles"]) - 2
+        assert "مسودة-تحقيق-عن-الطحين" not in slugs
+        assert "ملف-خاص-عن-الانتخابات-المحلية" not in slugs

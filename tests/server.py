@@ -1,0 +1,65 @@
+"""Running the real ``akhbar`` command and a real uvicorn server in tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+
+AKHBAR = str(Path(sys.executable).parent / "akhbar")
+
+
+def akhbar(*args: str, database_url: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AKHBAR_DATABASE_URL": database_url}
+    return subprocess.run(
+        [AKHBAR, *args], env=env, capture_output=True, text=True, timeout=120, check=check
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
+    """`akhbar serve` on a free loopback port; yields its base URL, stops it afterwards."""
+    port = free_port()
+    env = {**os.environ, "AKHBAR_DATABASE_URL": database_url}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [AKHBAR, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"akhbar serve exited early:\n{log.read().decode()}")
+                try:
+                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError("akhbar serve did not answer within 20 s")
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,86 @@
+"""The `akhbar` command, run as a user runs it."""
+
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.db import create_db_engine
+from app.demo.loader import demo_content
+from app.models import Article, Author, Category, Tag
+from tests.server import akhbar
+
+
+def row_counts(database_url: str) -> dict[str, int]:
+    engine = create_db_engine(Settings(database_url=database_url))
+    try:
+        with Session(engine) as session:
+            return {
+                model.__name__: session.exec(select(func.count()).select_from(model)).one()
+                for model in (Article, Category, Tag, Author)
+            }
+    finally:
+        engine.dispose()
+
+
+class TestMigrateAndDemo:
+    def test_demo_twice_changes_nothing(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'news.db'}"
+        content = demo_content()
+        total = sum(len(content[key]) for key in ("categories", "tags", "authors", "articles"))
+
+        migrated = akhbar("migrate", database_url=url)
+        first = akhbar("demo", database_url=url)
+        counts_after_first = row_counts(url)
+        second = akhbar("demo", database_url=url)
+
+        assert migrated.stdout == "database migrated to head\n"
+        assert first.stdout == f"demo content: {total} created, 0 already present\n"
+        assert second.stdout == f"demo content: 0 created, {total} already present\n"
+        assert (
+            row_counts(url)
+            == counts_after_first
+            == {
+                "Article": len(content["articles"]),
+                "Category": len(content["categories"]),
+                "Tag": len(content["tags"]),
+                "Author": len(content["authors"]),
+            }
+        )
+
+    def test_bad_configuration_is_one_line_and_exit_2(self, tmp_path: Path) -> None:
+        result = akhbar("migrate", database_url="mysql://x@y/z", check=False)
+
+        assert result.returncode == 2
+        assert result.stderr == (
+            "akhbar: invalid configuration: AKHBAR_DATABASE_URL: Value error, "
+            "unsupported database 'mysql': use sqlite or postgresql\n"
+        )
+
+    def test_serve_refuses_bad_configuration_before_listening(self) -> None:
+        result = akhbar("serve", "--port", "1", database_url="not a url", check=False)
+
+        assert result.returncode == 2
+        assert result.stderr.startswith("akhbar: invalid configuration: AKHBAR_DATABASE_URL")
+
+
+class TestOpenapiCommand:
+    def test_writes_the_schema_and_check_detects_drift(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'unused.db'}"
+        target = tmp_path / "openapi.json"
+
+        written = akhbar("openapi", "--path", str(target), database_url=url)
+        current = akhbar("openapi", "--check", "--path", str(target), database_url=url)
+        target.write_text(target.read_text().replace("Akhbar", "Akhbar-old", 1))
+        drifted = akhbar("openapi", "--check", "--path", str(target), database_url=url, check=False)
+
+        assert written.stdout == f"wrote {target}\n"
+        assert current.returncode == 0
+        assert drifted.returncode == 1
+        assert drifted.stderr == f"{target} is out of date: run `akhbar openapi`\n"
+
+    def test_committed_schema_passes_the_check(self, tmp_path: Path) -> None:
+        result = akhbar("openapi", "--check", database_url=f"sqlite:///{tmp_path / 'u.db'}")
+
+        assert result.returncode == 0

@@ -1,0 +1,70 @@
+"""Every error is an RFC 9457 problem document, never HTML or a stack trace."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+PROBLEM = "application/problem+json"
+
+
+class TestProblems:
+    def test_unknown_route_is_404_problem(self, client: TestClient) -> None:
+        response = client.get("/v1/nothing-here")
+
+        assert response.status_code == 404
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json() == {
+            "type": "/problems/not-found",
+            "title": "Not Found",
+            "status": 404,
+            "detail": "no such resource",
+        }
+
+    def test_wrong_method_is_405_problem_with_allow(self, client: TestClient) -> None:
+        response = client.put("/v1/articles")
+
+        assert response.status_code == 405
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers["allow"] == "GET"
+        assert response.json()["type"] == "/problems/method-not-allowed"
+
+    @pytest.mark.parametrize(
+        ("url", "where"),
+        [
+            ("/v1/articles?tag=%00", "query"),
+            ("/v1/articles?lang=a%00b", "query"),
+            ("/v1/articles/abc%00def", "path"),
+            ("/v1/tags/%00", "path"),
+        ],
+    )
+    def test_nul_anywhere_in_the_url_is_422(self, client: TestClient, url: str, where: str) -> None:
+        response = client.get(url)
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["errors"] == [
+            {"loc": [where], "message": "contains NUL", "type": "nul"}
+        ]
+
+    def test_unexpected_error_is_a_500_problem_without_internals(self, settings: Settings) -> None:
+        app = create_app(settings)
+
+        @app.get("/boom")
+        def boom() -> None:
+            raise RuntimeError("secret internal detail: password=hunter2")
+
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.get("/boom")
+
+        assert response.status_code == 500
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json() == {
+            "type": "/problems/internal-server-error",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": "the server failed to answer this request",
+        }
+        assert b"secret" not in response.content
+        assert b"Traceback" not in response.content
