@@ -50,9 +50,9 @@ openapi: $(VENV)/.dev-installed
 ## lock: re-resolve requirements.lock and requirements-dev.lock from pyproject.toml
 lock: $(VENV)/.dev-installed
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+		--no-emit-index-url --no-emit-find-links --all-build-deps -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+		--no-emit-index-url --no-emit-find-links --all-build-deps --extra dev -o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
