@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format openapi lock clean
+.PHONY: run test lint format openapi lock browser clean
 
 # The environment: locked, hash-checked dependencies, then the project itself (editable,
 # so that `migrations/` and `openapi/` beside it are found).
@@ -32,6 +32,11 @@ run: $(VENV)/.runtime-installed
 ## test: install the development environment and run the whole test suite
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## browser: install Debian's Chromium for the docs pages' browser test (needs root; CI runs it)
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 ## lint: formatting, lint rules and types
 lint: $(VENV)/.dev-installed

@@ -1,0 +1,99 @@
+"""/docs and /redoc render in a real browser with the network cut off.
+
+Every request that reaches the network for anything but the app itself is aborted and
+recorded: the test fails if there is any, or if the page does not render the operations.
+(ReDoc's footer logo lives on a CDN; the page's Content-Security-Policy stops it in the
+browser, before it is a request, and ReDoc then shows no logo.)
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from tests.server import running_server
+
+CHROMIUM = os.environ.get("AKHBAR_TEST_CHROMIUM") or shutil.which("chromium")
+# The flags keep Chromium from calling home; without them its own background requests
+# (updates, safe browsing) would be refused by this closed network, many at a time.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        reason = "Chromium is not installed (`make browser` installs Debian's chromium)"
+        if os.environ.get("AKHBAR_TEST_BROWSER") == "required":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    database = tmp_path_factory.mktemp("docs") / "unused.db"
+    with running_server(f"sqlite:///{database}") as url:
+        yield url
+
+
+@pytest.fixture
+def offline_page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
+    """A page that can reach the app and nothing else; the list collects what it tried."""
+    app_host = urlsplit(base_url).netloc
+    elsewhere: list[str] = []
+
+    def cut_off(route: Route) -> None:
+        url = route.request.url
+        if urlsplit(url).netloc == app_host or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            elsewhere.append(url)
+            route.abort("internetdisconnected")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", cut_off)
+    page = context.new_page()
+    yield page, elsewhere
+    context.close()
+
+
+class TestDocsPagesOffline:
+    def test_swagger_ui_renders_every_operation(
+        self, offline_page: tuple[Page, list[str]], base_url: str
+    ) -> None:
+        page, elsewhere = offline_page
+
+        page.goto(f"{base_url}/docs")
+        page.locator("#operations-articles-list_articles").wait_for(timeout=15_000)
+
+        assert page.locator(".opblock").count() == 10
+        assert (
+            page.locator(".opblock-summary-description", has_text="Get a published article").count()
+            == 1
+        )
+        assert sorted(set(elsewhere)) == []
+
+    def test_redoc_renders_the_operations(
+        self, offline_page: tuple[Page, list[str]], base_url: str
+    ) -> None:
+        page, elsewhere = offline_page
+
+        page.goto(f"{base_url}/redoc")
+        page.locator("h2", has_text="List published articles").wait_for(timeout=15_000)
+
+        assert page.locator("h2", has_text="Get a published article").count() == 1
+        expect(page.locator("img[alt='redocly logo']")).to_have_count(0)
+        assert sorted(set(elsewhere)) == []
