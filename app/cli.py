@@ -1,14 +1,19 @@
 """The ``akhbar`` command line: migrate, demo, serve, openapi."""
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
+from app.auth.scopes import Scope
 from app.config import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 cli = typer.Typer(help="Akhbar (أخبار): a headless, Arabic-first news content API.")
+tokens_cli = typer.Typer(help="Mint, list and revoke API tokens.")
+cli.add_typer(tokens_cli, name="tokens")
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
@@ -80,6 +85,77 @@ def openapi(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(current, encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@tokens_cli.command("create")
+def create_token(
+    name: Annotated[str, typer.Option(help="Who or what uses the token.")],
+    scope: Annotated[list[Scope], typer.Option(help="A scope to grant; repeat for several.")],
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Expire after this many days.")
+    ] = None,
+) -> None:
+    """Mint a token. Its secret is the last line printed, and is never shown again."""
+    from app.auth.schemas import TokenCreate
+    from app.auth.service import create_token as mint
+    from app.db import session_for, utc_now
+
+    expires_at = utc_now() + timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        data = TokenCreate(name=name, scopes=scope, expires_at=expires_at)
+    except ValidationError as exc:
+        typer.echo(f"akhbar: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+    with session_for(_settings()) as session:
+        token, secret = mint(
+            session, name=data.name, scopes=data.scopes, expires_at=data.expires_at
+        )
+        typer.echo(
+            f"token {token.id} ({token.name}): {token.scopes}, "
+            f"expires {_when(token.expires_at)}. Store the secret now; it is not kept:"
+        )
+    typer.echo(secret)
+
+
+@tokens_cli.command("list")
+def list_tokens() -> None:
+    """Every token, without secrets."""
+    from app.auth.service import list_tokens as all_tokens
+    from app.db import session_for
+
+    with session_for(_settings()) as session:
+        cursor: str | None = None
+        typer.echo("id\tprefix\tname\tscopes\tcreated\texpires\tlast used\trevoked")
+        while True:
+            rows, cursor = all_tokens(session, limit=100, cursor=cursor)
+            for t in rows:
+                fields = [
+                    str(t.id), f"akh_{t.prefix}…", t.name, t.scopes, _when(t.created_at),
+                    _when(t.expires_at), _when(t.last_used_at), _when(t.revoked_at),
+                ]  # fmt: skip
+                typer.echo("\t".join(fields))
+            if cursor is None:
+                break
+
+
+@tokens_cli.command("revoke")
+def revoke_token(token_id: Annotated[int, typer.Argument(min=1, help="The token's id.")]) -> None:
+    """Revoke a token: it stops working at once."""
+    from app.auth.service import revoke_token as revoke
+    from app.db import session_for
+    from app.errors import NotFound
+
+    with session_for(_settings()) as session:
+        try:
+            token = revoke(session, token_id)
+        except NotFound as exc:
+            typer.echo(f"akhbar: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"token {token.id} ({token.name}) revoked at {_when(token.revoked_at)}")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else "never"
 
 
 def main() -> None:

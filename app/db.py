@@ -1,6 +1,7 @@
 """The engine factory, the UTC datetime column type and the request session dependency."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -88,3 +89,14 @@ def get_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@contextmanager
+def session_for(settings: Settings) -> Iterator[Session]:
+    """A session outside any request (CLI, demo loader), on an engine of its own."""
+    engine = create_db_engine(settings)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -51,8 +51,36 @@ class AkhbarError(Exception):
         self.detail = detail
 
 
+class Unauthorized(AkhbarError):
+    """No usable credentials. One message for every reason, so it is no oracle."""
+
+    status = 401
+
+    def __init__(self, detail: str, *, token_presented: bool) -> None:
+        super().__init__(detail)
+        challenge = 'Bearer realm="akhbar"'
+        if token_presented:
+            challenge += ', error="invalid_token"'
+        self.headers = {"WWW-Authenticate": challenge}
+
+
+class Forbidden(AkhbarError):
+    status = 403
+
+
 class NotFound(AkhbarError):
     status = 404
+
+
+class MovedPermanently(AkhbarError):
+    """The resource lives at another URL now (an article whose slug changed)."""
+
+    status = 301
+
+    def __init__(self, detail: str, *, location: str) -> None:
+        super().__init__(detail)
+        self.location = location
+        self.headers = {"Location": location}
 
 
 class Conflict(AkhbarError):

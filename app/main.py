@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.articles.router import router as articles_router
+from app.auth.router import router as tokens_router
 from app.config import Settings, load_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RejectNulMiddleware)
     app.include_router(articles_router)
     app.include_router(taxonomy_router)
+    app.include_router(tokens_router)
     app.include_router(ops_router)
     install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -34,10 +34,14 @@ Akhbar (أخبار) serves a news publication's articles, categories, tags and a
 """
 
 TAGS = [
-    {"name": "articles", "description": "Published articles, newest first."},
+    {
+        "name": "articles",
+        "description": "Articles: public reads; editor writes, revisions and workflow.",
+    },
     {"name": "categories", "description": "Sections of the publication."},
     {"name": "tags", "description": "Topics that cut across sections."},
     {"name": "authors", "description": "The people in the bylines."},
+    {"name": "tokens", "description": "API tokens for editors and tools (admin only)."},
     {"name": "operations", "description": "Probes for orchestrators and load balancers."},
 ]
 

@@ -7,6 +7,8 @@ from sqlmodel import Session
 
 from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
+from app.auth.scopes import Scope
+from app.auth.service import create_token
 from app.models import Article, ArticleStatus, Author, Category, Tag
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
@@ -16,21 +18,15 @@ BASE_TIME = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def make_category(session: Session, name: str = "سياسة", **fields: Any) -> Category:
-    category = create_term(session, Category, TermCreate(name=name, **fields))
-    session.commit()
-    return category
+    return create_term(session, Category, TermCreate(name=name, **fields))
 
 
 def make_tag(session: Session, name: str = "مفاوضات", **fields: Any) -> Tag:
-    tag = create_term(session, Tag, TermCreate(name=name, **fields))
-    session.commit()
-    return tag
+    return create_term(session, Tag, TermCreate(name=name, **fields))
 
 
 def make_author(session: Session, name: str = "سلمى الخطيب", **fields: Any) -> Author:
-    author = create_term(session, Author, AuthorCreate(name=name, **fields))
-    session.commit()
-    return author
+    return create_term(session, Author, AuthorCreate(name=name, **fields))
 
 
 def make_article(
@@ -44,6 +40,18 @@ def make_article(
     fields.setdefault("status", ArticleStatus.published)
     fields.setdefault("published_at", BASE_TIME + timedelta(hours=hours))
     fields.setdefault("body", "<p>نصّ الخبر.</p>")
-    article = create_article(session, data=ArticleCreate(title=title, **fields))
-    session.commit()
-    return article
+    return create_article(session, data=ArticleCreate(title=title, **fields))
+
+
+def make_token(
+    session: Session, *scopes: Scope, expires_at: datetime | None = None, name: str = "اختبار"
+) -> str:
+    """A live token with ``scopes``; its secret."""
+    _token, secret = create_token(
+        session, name=name, scopes=list(scopes) or [Scope.admin], expires_at=expires_at
+    )
+    return secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}

@@ -9,6 +9,7 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.demo.loader import demo_content
 from app.models import Article, Author, Category, Tag
+from app.auth.secrets import is_well_formed
 from tests.server import akhbar
 
 
@@ -84,3 +85,49 @@ class TestOpenapiCommand:
         result = akhbar("openapi", "--check", database_url=f"sqlite:///{tmp_path / 'u.db'}")
 
         assert result.returncode == 0
+
+
+class TestTokensCommands:
+    def test_create_list_revoke(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'news.db'}"
+        akhbar("migrate", database_url=url)
+
+        created = akhbar(
+            "tokens", "create", "--name", "غرفة الأخبار", "--scope", "articles:write",
+            "--scope", "taxonomy:write", "--expires-in-days", "30", database_url=url,
+        )  # fmt: skip
+        secret = created.stdout.splitlines()[-1]
+        listed = akhbar("tokens", "list", database_url=url)
+        revoked = akhbar("tokens", "revoke", "1", database_url=url)
+        missing = akhbar("tokens", "revoke", "2", database_url=url, check=False)
+        listed_after = akhbar("tokens", "list", database_url=url)
+
+        assert is_well_formed(secret)
+        assert created.stdout.startswith("token 1 (غرفة الأخبار): articles:write taxonomy:write")
+        header, row = listed.stdout.splitlines()
+        assert header.split("\t") == [
+            "id", "prefix", "name", "scopes", "created", "expires", "last used", "revoked",
+        ]  # fmt: skip
+        fields = row.split("\t")
+        assert fields[:4] == [
+            "1",
+            f"akh_{secret[4:12]}…",
+            "غرفة الأخبار",
+            "articles:write taxonomy:write",
+        ]
+        assert fields[6:] == ["never", "never"]
+        assert secret not in listed.stdout
+        assert revoked.stdout.startswith("token 1 (غرفة الأخبار) revoked at ")
+        assert missing.returncode == 1
+        assert missing.stderr == "akhbar: no token with id 2\n"
+        assert listed_after.stdout.splitlines()[1].split("\t")[7] != "never"
+
+    def test_unknown_scope_is_refused(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'news.db'}"
+
+        result = akhbar(
+            "tokens", "create", "--name", "x", "--scope", "root", database_url=url, check=False
+        )
+
+        assert result.returncode == 2
+        assert "'root' is not one of" in result.stderr

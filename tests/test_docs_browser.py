@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
@@ -75,15 +76,15 @@ class TestDocsPagesOffline:
         self, offline_page: tuple[Page, list[str]], base_url: str
     ) -> None:
         page, elsewhere = offline_page
+        operation_count = sum(
+            len(path) for path in httpx.get(f"{base_url}/openapi.json").json()["paths"].values()
+        )
 
         page.goto(f"{base_url}/docs")
         page.locator("#operations-articles-list_articles").wait_for(timeout=15_000)
 
-        assert page.locator(".opblock").count() == 10
-        assert (
-            page.locator(".opblock-summary-description", has_text="Get a published article").count()
-            == 1
-        )
+        assert page.locator(".opblock").count() == operation_count
+        assert page.locator(".opblock-summary-description", has_text="Get an article").count() == 1
         assert sorted(set(elsewhere)) == []
 
     def test_redoc_renders_the_operations(
@@ -92,8 +93,8 @@ class TestDocsPagesOffline:
         page, elsewhere = offline_page
 
         page.goto(f"{base_url}/redoc")
-        page.locator("h2", has_text="List published articles").wait_for(timeout=15_000)
+        page.locator("h2", has_text="List articles").wait_for(timeout=15_000)
 
-        assert page.locator("h2", has_text="Get a published article").count() == 1
+        assert page.locator("h2", has_text="Get an article").count() == 1
         expect(page.locator("img[alt='redocly logo']")).to_have_count(0)
         assert sorted(set(elsewhere)) == []

@@ -1,14 +1,27 @@
-"""Public article reads under ``/v1/articles``."""
+"""Articles under ``/v1/articles``: public reads, and editor writes with a token."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response, status
 
 from app.articles import service
-from app.articles.schemas import ArticleListItem, ArticleListQuery, ArticlePage, ArticlePublic
+from app.articles.deps import ArticleListQueryDep, EditorView, ExpectedVersion
+from app.articles.schemas import (
+    ArticleCreate,
+    ArticleListItem,
+    ArticlePage,
+    ArticlePublic,
+    ArticleRevisionPublic,
+    ArticleUpdate,
+    RevisionPage,
+)
+from app.auth.deps import Admin, ArticleEditor
+from app.conditional import entity_tag, not_modified
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.pagination import build_page
+from app.models import Article
+from app.pagination import PageQueryDep, build_page
+from app.params import ID_MAX, RowId
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -21,27 +34,37 @@ ArticleRef = Annotated[
         examples=["افتتاح-سوق-الحرير-بعد-الترميم", "42"],
     ),
 ]
+RevisionId = Annotated[int, Path(ge=1, le=ID_MAX, description="Revision id.")]
+
+WRITE_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
+# Reads take a token optionally: without one, the public view.
+OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}, {"bearerToken": []}]}
+
+
+def _article_answer(response: Response, article: Article) -> ArticlePublic:
+    assert article.id is not None
+    response.headers["ETag"] = entity_tag("article", article.id, article.version)
+    return ArticlePublic.from_article(article)
 
 
 @router.get(
     "",
-    summary="List published articles",
+    summary="List articles",
     response_model=ArticlePage,
-    responses=problem_responses(422),
+    openapi_extra=OPTIONAL_TOKEN,
+    responses=problem_responses(401, 403, 422),
 )
 def list_articles(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    query: Annotated[ArticleListQuery, Query()],
+    request: Request, response: Response, session: SessionDep, query: ArticleListQueryDep
 ) -> ArticlePage:
     """Published articles whose time has come, newest first, without their bodies.
 
     Page with `limit` and the opaque `cursor` from `meta.next_cursor` (also in the
     `Link: <…>; rel="next"` header). Filters combine with AND; an unknown category, tag
-    or author slug is a 422, not an empty list.
+    or author slug is a 422, not an empty list. With a token holding `articles:write`,
+    `status` also lists drafts, scheduled, archived and deleted articles.
     """
-    articles, next_cursor = service.list_public_articles(session, query=query)
+    articles, next_cursor = service.list_articles(session, query=query)
     return build_page(
         ArticlePage,
         [ArticleListItem.from_article(article) for article in articles],
@@ -54,14 +77,178 @@ def list_articles(
 
 @router.get(
     "/{ref}",
-    summary="Get a published article",
+    summary="Get an article",
     response_model=ArticlePublic,
-    responses=problem_responses(404, 422),
+    openapi_extra=OPTIONAL_TOKEN,
+    responses={
+        301: {"description": "The slug changed: `Location` has the article's URL now."},
+        304: {"description": "Not modified since the ETag in `If-None-Match`."},
+        **problem_responses(401, 404, 422),
+    },
 )
-def get_article(session: SessionDep, ref: ArticleRef) -> ArticlePublic:
-    """One published article with its body, by slug or id.
+def get_article(
+    request: Request, response: Response, session: SessionDep, ref: ArticleRef, editor: EditorView
+) -> ArticlePublic | Response:
+    """One article with its body, by slug or id, with an `ETag` for conditional requests
+    and for `If-Match` on a later `PATCH`.
 
-    Drafts, archived and scheduled articles are a 404 here, exactly like articles that
-    never existed.
+    Drafts, archived, deleted and scheduled articles are a 404 to the public, exactly like
+    articles that never existed; a token with `articles:write` sees them all.
     """
-    return ArticlePublic.from_article(service.get_public_article(session, ref))
+    article = service.get_article(session, ref, editor=editor)
+    assert article.id is not None
+    unchanged = not_modified(request, entity_tag("article", article.id, article.version))
+    return unchanged or _article_answer(response, article)
+
+
+@router.post(
+    "",
+    summary="Create an article",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ArticlePublic,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_article(
+    data: ArticleCreate, response: Response, session: SessionDep, editor: ArticleEditor
+) -> ArticlePublic:
+    """A new article (a draft unless `status` says otherwise). The body is sanitised; the
+    slug, when not given, comes from the title (Arabic kept) and is made unique; the
+    excerpt, when not given, from the body. A published article with a future
+    `published_at` is scheduled: it appears by itself when its time comes.
+
+    Needs a token with `articles:write`."""
+    article = service.create_article(session, data=data, token_id=editor.token_id)
+    response.headers["Location"] = f"/v1/articles/{article.id}"
+    return _article_answer(response, article)
+
+
+@router.patch(
+    "/{article_id}",
+    summary="Update an article",
+    response_model=ArticlePublic,
+    responses=WRITE_PROBLEMS,
+)
+def update_article(
+    article_id: RowId,
+    data: ArticleUpdate,
+    response: Response,
+    session: SessionDep,
+    editor: ArticleEditor,
+    expected_version: ExpectedVersion,
+) -> ArticlePublic:
+    """Change the fields sent, keeping the previous version as a revision. Send the
+    article's `ETag` in `If-Match`: if someone else changed it meanwhile, you get 412 and
+    nothing changes. A changed slug leaves the old one redirecting here.
+
+    Needs a token with `articles:write`."""
+    article = service.update_article(
+        session,
+        article_id,
+        data=data,
+        expected_version=expected_version,
+        token_id=editor.token_id,
+    )
+    return _article_answer(response, article)
+
+
+@router.delete(
+    "/{article_id}",
+    summary="Delete an article (recoverably)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_PROBLEMS,
+)
+def delete_article(
+    article_id: RowId,
+    session: SessionDep,
+    editor: ArticleEditor,
+    expected_version: ExpectedVersion,
+) -> None:
+    """Take the article out of public view. Nothing is destroyed: editors still see it
+    (`status=deleted`), `undelete` brings it back, and only an admin's `purge` erases it.
+
+    Needs a token with `articles:write`."""
+    service.delete_article(
+        session, article_id, expected_version=expected_version, token_id=editor.token_id
+    )
+
+
+@router.post(
+    "/{article_id}/undelete",
+    summary="Undelete an article",
+    response_model=ArticlePublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def undelete_article(
+    article_id: RowId, response: Response, session: SessionDep, editor: ArticleEditor
+) -> ArticlePublic:
+    """Bring a deleted article back, in the state it was deleted in. Needs a token with
+    `articles:write`."""
+    article = service.undelete_article(session, article_id, token_id=editor.token_id)
+    return _article_answer(response, article)
+
+
+@router.post(
+    "/{article_id}/purge",
+    summary="Erase a deleted article for good",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def purge_article(article_id: RowId, session: SessionDep, _admin: Admin) -> None:
+    """Admin only, and only for a deleted article: destroys it with its revisions.
+    This cannot be undone."""
+    service.purge_article(session, article_id)
+
+
+@router.get(
+    "/{article_id}/revisions",
+    summary="List an article's revisions",
+    response_model=RevisionPage,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_article_revisions(
+    article_id: RowId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    page: PageQueryDep,
+    _editor: ArticleEditor,
+) -> RevisionPage:
+    """Every earlier version of the article, newest first: what it was before each
+    update, delete, undelete or restore. Needs a token with `articles:write`."""
+    revisions, next_cursor = service.list_revisions(
+        session, article_id, limit=page.limit, cursor=page.cursor
+    )
+    return build_page(
+        RevisionPage,
+        [ArticleRevisionPublic.from_revision(revision) for revision in revisions],
+        limit=page.limit,
+        next_cursor=next_cursor,
+        request=request,
+        response=response,
+    )
+
+
+@router.post(
+    "/{article_id}/revisions/{revision_id}/restore",
+    summary="Restore an article revision",
+    response_model=ArticlePublic,
+    responses=WRITE_PROBLEMS,
+)
+def restore_article_revision(
+    article_id: RowId,
+    revision_id: RevisionId,
+    response: Response,
+    session: SessionDep,
+    editor: ArticleEditor,
+    expected_version: ExpectedVersion,
+) -> ArticlePublic:
+    """Make the article what it was in that revision. The version it replaces becomes a
+    revision too, so a restore can itself be undone. Needs a token with `articles:write`."""
+    article = service.restore_revision(
+        session,
+        article_id,
+        revision_id,
+        expected_version=expected_version,
+        token_id=editor.token_id,
+    )
+    return _article_answer(response, article)

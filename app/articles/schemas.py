@@ -1,11 +1,12 @@
 """Articles as the API shows them."""
 
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from app.models import Article, ArticleStatus
+from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.pagination import Page, PageQuery
 from app.taxonomy.schemas import TermRef
 from app.text.fields import Body, Excerpt, Name, Slug, Title, WebUrl
@@ -67,25 +68,34 @@ class ArticlePublic(ArticleListItem):
         description="Sanitised HTML.",
         examples=["<p>عاد السوق الأقدم في المدينة إلى الحياة صباح اليوم.</p>"],
     )
+    deleted_at: datetime | None = Field(
+        description="When an editor deleted it; only editors ever see a deleted article.",
+        examples=[None],
+    )
 
     @classmethod
     def from_article(cls, article: Article) -> "ArticlePublic":
-        return cls.model_validate({**_article_fields(article), "body": article.body})
+        return cls.model_validate(
+            {**_article_fields(article), "body": article.body, "deleted_at": article.deleted_at}
+        )
 
 
 class ArticlePage(Page[ArticleListItem]):
     pass
 
 
+def _featured_image(article: Article) -> dict[str, str | None] | None:
+    if not article.featured_image_url:
+        return None
+    return {
+        "url": article.featured_image_url,
+        "alt": article.featured_image_alt,
+        "caption": article.featured_image_caption,
+        "credit": article.featured_image_credit,
+    }
+
+
 def _article_fields(article: Article) -> dict[str, object]:
-    image = None
-    if article.featured_image_url:
-        image = FeaturedImage(
-            url=article.featured_image_url,
-            alt=article.featured_image_alt,
-            caption=article.featured_image_caption,
-            credit=article.featured_image_credit,
-        )
     return {
         "id": article.id,
         "slug": article.slug,
@@ -101,7 +111,7 @@ def _article_fields(article: Article) -> dict[str, object]:
         "category": TermRef.model_validate(article.category) if article.category else None,
         "tags": [TermRef.model_validate(tag) for tag in article.tags],
         "authors": [TermRef.model_validate(author) for author in article.authors],
-        "featured_image": image,
+        "featured_image": _featured_image(article),
         "comments_enabled": article.comments_enabled,
         "word_count": article.word_count,
         "reading_time_minutes": article.reading_time_minutes,
@@ -111,9 +121,25 @@ def _article_fields(article: Article) -> dict[str, object]:
     }
 
 
+class ArticleView(StrEnum):
+    """What an editor's `status` filter selects."""
+
+    draft = "draft"
+    published = "published"
+    scheduled = "scheduled"
+    archived = "archived"
+    deleted = "deleted"
+
+
 class ArticleListQuery(PageQuery):
     """Paging and the filters of the article list (all optional, combined with AND)."""
 
+    status: ArticleView | None = Field(
+        None,
+        description="Editors only (a token with `articles:write`), except `published`: "
+        "`draft`, `scheduled` (published with a future time), `archived` or `deleted`. "
+        "Drafts, archived and deleted articles come newest-created first.",
+    )
     category: str | None = Field(None, description="Category slug.", examples=["سياسة"])
     tag: str | None = Field(None, description="Tag slug.", examples=["مفاوضات"])
     author: str | None = Field(None, description="Author slug.", examples=["سلمى-الخطيب"])
@@ -167,3 +193,108 @@ class ArticleCreate(BaseModel):
     authors: list[Slug] = Field(default_factory=list, max_length=20, examples=[["سلمى-الخطيب"]])
     featured_image: FeaturedImageIn | None = None
     comments_enabled: bool = True
+
+
+class ArticleUpdate(BaseModel):
+    """A partial update: only the fields sent change. Terms are given by slug; `tags` and
+    `authors` replace the whole list. `excerpt: null` asks for one derived from the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug | None = Field(None, description="The old slug keeps finding the article.")
+    title: Title | None = None
+    subtitle: Title | None = None
+    excerpt: Excerpt | None = None
+    body: Body | None = None
+    lang: str | None = Field(None, pattern=LANG_PATTERN, max_length=12)
+    status: ArticleStatus | None = None
+    published_at: AwareDatetime | None = None
+    is_exclusive: bool | None = None
+    is_breaking: bool | None = None
+    category: Slug | None = None
+    tags: list[Slug] | None = Field(None, max_length=50)
+    authors: list[Slug] | None = Field(None, max_length=20)
+    featured_image: FeaturedImageIn | None = None
+    comments_enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_null(self) -> Self:
+        never_null = NOT_NULLABLE & {
+            name for name in self.model_fields_set if getattr(self, name) is None
+        }
+        if never_null:
+            raise ValueError(f"cannot be null: {', '.join(sorted(never_null))}")
+        return self
+
+
+NOT_NULLABLE = frozenset(
+    {
+        "slug",
+        "title",
+        "body",
+        "lang",
+        "status",
+        "is_exclusive",
+        "is_breaking",
+        "tags",
+        "authors",
+        "comments_enabled",
+    }
+)
+
+
+class ArticleSnapshot(ArticleCreate):
+    """An article's editable fields as they were, in the shape of a write request."""
+
+    slug: Slug
+
+
+class ArticleRevisionPublic(BaseModel):
+    id: int = Field(examples=[12])
+    article_id: int = Field(examples=[42])
+    version: int = Field(description="The version this snapshot was.", examples=[3])
+    reason: RevisionReason = Field(
+        description="What replaced this version: an update, a delete, an undelete or a "
+        "restore of another revision.",
+        examples=["update"],
+    )
+    token_id: int | None = Field(description="The token that made the change.", examples=[7])
+    created_at: datetime
+    snapshot: ArticleSnapshot
+
+    @classmethod
+    def from_revision(cls, revision: ArticleRevision) -> "ArticleRevisionPublic":
+        return cls(
+            id=revision.id,
+            article_id=revision.article_id,
+            version=revision.version,
+            reason=RevisionReason(revision.reason),
+            token_id=revision.token_id,
+            created_at=revision.created_at,
+            snapshot=ArticleSnapshot.model_validate(revision.snapshot),
+        )
+
+
+class RevisionPage(Page[ArticleRevisionPublic]):
+    pass
+
+
+def snapshot_of(article: Article) -> dict[str, Any]:
+    """The article's editable fields as JSON, ready to send back as an update."""
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "subtitle": article.subtitle,
+        "excerpt": article.excerpt,
+        "body": article.body,
+        "lang": article.lang,
+        "status": article.status.value,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "is_exclusive": article.is_exclusive,
+        "is_breaking": article.is_breaking,
+        "category": article.category.slug if article.category else None,
+        "tags": [tag.slug for tag in article.tags],
+        "authors": [author.slug for author in article.authors],
+        "featured_image": _featured_image(article),
+        "comments_enabled": article.comments_enabled,
+    }

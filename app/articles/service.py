@@ -1,24 +1,59 @@
-"""Reading and writing articles."""
+"""Reading and writing articles.
 
-from collections.abc import Sequence
+Every function that changes something commits before it returns (one request, one
+transaction); the helpers it calls only flush. Two views exist: the public one (published,
+due, not deleted) and the editor's (everything), chosen by the caller with ``editor``.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import ColumnElement, and_, tuple_
+from sqlalchemy import ColumnElement, UnaryExpression, and_, delete, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from app.articles.schemas import ArticleCreate, ArticleListQuery
+from app.articles.schemas import (
+    ArticleCreate,
+    ArticleListQuery,
+    ArticleUpdate,
+    ArticleView,
+    snapshot_of,
+)
 from app.db import utc_now
-from app.errors import Conflict, InvalidInput, NotFound
-from app.models import Article, ArticleAuthor, ArticleStatus, ArticleTag, Author, Category, Tag
+from app.errors import Conflict, InvalidInput, MovedPermanently, NotFound, PreconditionFailed
+from app.models import (
+    Article,
+    ArticleAuthor,
+    ArticleRevision,
+    ArticleSlugRedirect,
+    ArticleStatus,
+    ArticleTag,
+    Author,
+    Category,
+    RevisionReason,
+    Tag,
+)
 from app.pagination import decode_cursor, encode_cursor, parse_cursor_time
+from app.params import ID_MAX
 from app.taxonomy.service import resolve_term_id
-from app.text.html import reading_time_minutes, sanitize_html, word_count
-from app.text.slugs import normalize_ref, slugify
+from app.text.html import (
+    derive_excerpt,
+    html_to_text,
+    reading_time_minutes,
+    sanitize_html,
+    word_count,
+)
+from app.text.slugs import normalize_ref, slugify, with_suffix
 
-CURSOR_KIND = "article"
-# Ids are 64-bit: a longer number in a path names no article (and must not overflow).
-MAX_ID = 2**63 - 1
+TERM_FIELDS = frozenset({"category", "tags", "authors"})
+BY_PUBLICATION = "article"
+BY_ID = "article-id"
 
 _WITH_RELATIONS = (
     joinedload(Article.category),  # type: ignore[arg-type]
@@ -28,32 +63,67 @@ _WITH_RELATIONS = (
 
 
 def is_public(now: datetime) -> ColumnElement[bool]:
-    """Published and due: a future ``published_at`` is a schedule, hidden until it comes."""
-    return and_(col(Article.status) == ArticleStatus.published, col(Article.published_at) <= now)
+    """Published, due and not deleted: a future ``published_at`` is a schedule."""
+    return and_(
+        col(Article.status) == ArticleStatus.published,
+        col(Article.published_at) <= now,
+        col(Article.deleted_at).is_(None),
+    )
 
 
-def list_public_articles(
+def _view(view: ArticleView | None, now: datetime) -> ColumnElement[bool]:
+    if view is None or view is ArticleView.published:
+        return is_public(now)
+    if view is ArticleView.scheduled:
+        return and_(
+            col(Article.status) == ArticleStatus.published,
+            col(Article.published_at) > now,
+            col(Article.deleted_at).is_(None),
+        )
+    if view is ArticleView.deleted:
+        return col(Article.deleted_at).is_not(None)
+    return and_(col(Article.status) == view.value, col(Article.deleted_at).is_(None))
+
+
+# Reading
+
+
+def list_articles(
     session: Session, *, query: ArticleListQuery, now: datetime | None = None
 ) -> tuple[Sequence[Article], str | None]:
-    """A page of public articles, newest first, and the cursor of the next page."""
-    stmt = select(Article).where(is_public(now or utc_now()))
-    stmt = stmt.where(*_filters(session, query))
-    if query.cursor is not None:
-        published_at, after_id = decode_cursor(query.cursor, kind=CURSOR_KIND, shape=(str, int))
-        after = parse_cursor_time(published_at)
-        stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(after, after_id))
-    stmt = (
-        stmt.options(*_WITH_RELATIONS)
-        .order_by(col(Article.published_at).desc(), col(Article.id).desc())
-        .limit(query.limit + 1)
-    )
+    """A page of articles and the cursor of the next page.
+
+    The public list and the editor's `published` and `scheduled` views come by
+    publication time, newest first; drafts, archived and deleted ones by id, newest first.
+    Who may ask for which view is the caller's business (see ``deps``).
+    """
+    now = now or utc_now()
+    stmt = select(Article).where(_view(query.status, now), *_filters(session, query))
+    by_publication = query.status in (None, ArticleView.published, ArticleView.scheduled)
+    order: tuple[UnaryExpression[Any], ...]
+    if by_publication:
+        order = (col(Article.published_at).desc(), col(Article.id).desc())
+        if query.cursor is not None:
+            published_at, after_id = decode_cursor(
+                query.cursor, kind=BY_PUBLICATION, shape=(str, int)
+            )
+            after = parse_cursor_time(published_at)
+            stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(after, after_id))
+    else:
+        order = (col(Article.id).desc(),)
+        if query.cursor is not None:
+            (after_id,) = decode_cursor(query.cursor, kind=BY_ID, shape=(int,))
+            stmt = stmt.where(col(Article.id) < after_id)
+    stmt = stmt.options(*_WITH_RELATIONS).order_by(*order).limit(query.limit + 1)
     rows = session.exec(stmt).unique().all()
     if len(rows) <= query.limit:
         return rows, None
     rows = rows[: query.limit]
     last = rows[-1]
-    assert last.published_at is not None
-    return rows, encode_cursor(CURSOR_KIND, [last.published_at.isoformat(), last.id])
+    if by_publication:
+        assert last.published_at is not None
+        return rows, encode_cursor(BY_PUBLICATION, [last.published_at.isoformat(), last.id])
+    return rows, encode_cursor(BY_ID, [last.id])
 
 
 def _filters(session: Session, query: ArticleListQuery) -> list[ColumnElement[bool]]:
@@ -82,86 +152,382 @@ def _filters(session: Session, query: ArticleListQuery) -> list[ColumnElement[bo
     return where
 
 
-def get_public_article(session: Session, ref: str, *, now: datetime | None = None) -> Article:
-    """The public article ``ref`` names: a numeric id, or a slug in any encoding or form."""
-    stmt = select(Article).where(is_public(now or utc_now())).options(*_WITH_RELATIONS)
+def get_article(
+    session: Session, ref: str, *, editor: bool = False, now: datetime | None = None
+) -> Article:
+    """The article ``ref`` names (a numeric id, or a slug in any encoding or form).
+
+    The public sees only public articles: anything else is the same 404 as an article that
+    never existed. A slug the article had before raises MovedPermanently to its new URL.
+    """
+    stmt = select(Article).options(*_WITH_RELATIONS)
+    if not editor:
+        stmt = stmt.where(is_public(now or utc_now()))
     if ref.isdecimal():
         article_id = int(ref)
-        if article_id > MAX_ID:
-            raise NotFound(f"no published article with id {ref}")
-        article = session.exec(stmt.where(Article.id == article_id)).first()
+        article = (
+            session.exec(stmt.where(Article.id == article_id)).first()
+            if article_id <= ID_MAX
+            else None
+        )
         if article is None:
             raise NotFound(f"no published article with id {ref}")
         return article
     slug = normalize_ref(ref)
     article = session.exec(stmt.where(Article.slug == slug)).first()
+    if article is not None:
+        return article
+    moved_to = session.exec(
+        stmt.join(ArticleSlugRedirect, col(ArticleSlugRedirect.article_id) == Article.id).where(
+            ArticleSlugRedirect.old_slug == slug
+        )
+    ).first()
+    if moved_to is not None:
+        raise MovedPermanently(
+            f"the article moved to the slug {moved_to.slug!r}",
+            location=f"/v1/articles/{quote(moved_to.slug)}",
+        )
+    raise NotFound(f"no published article with slug {slug!r}")
+
+
+def get_article_for_edit(session: Session, article_id: int) -> Article:
+    article = session.exec(
+        select(Article).where(Article.id == article_id).options(*_WITH_RELATIONS)
+    ).first()
     if article is None:
-        raise NotFound(f"no published article with slug {slug!r}")
+        raise NotFound(f"no article with id {article_id}")
     return article
+
+
+def list_revisions(
+    session: Session, article_id: int, *, limit: int, cursor: str | None
+) -> tuple[Sequence[ArticleRevision], str | None]:
+    """The article's earlier versions, newest first."""
+    get_article_for_edit(session, article_id)
+    stmt = (
+        select(ArticleRevision)
+        .where(ArticleRevision.article_id == article_id)
+        .order_by(col(ArticleRevision.id).desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        (before_id,) = decode_cursor(cursor, kind="revision", shape=(int,))
+        stmt = stmt.where(col(ArticleRevision.id) < before_id)
+    rows = session.exec(stmt).all()
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor("revision", [rows[limit - 1].id])
+
+
+# Writing
 
 
 def create_article(
-    session: Session, *, data: ArticleCreate, now: datetime | None = None
+    session: Session,
+    *,
+    data: ArticleCreate,
+    token_id: int | None = None,
+    now: datetime | None = None,
 ) -> Article:
-    """Add an article (flushed, not committed: the caller owns the transaction)."""
+    """Add an article and commit it."""
     now = now or utc_now()
-    slug = data.slug or slugify(data.title)
-    if not slug:
-        raise InvalidInput("the title gives no slug; send one", loc=("body", "slug"))
-    if session.exec(select(Article.id).where(Article.slug == slug)).first() is not None:
-        raise Conflict(f"an article with slug {slug!r} already exists")
-    category_id = (
-        resolve_term_id(session, Category, data.category, loc=("body", "category"))
-        if data.category
-        else None
-    )
-    tag_ids = _term_ids(session, Tag, data.tags, field="tags")
-    author_ids = _term_ids(session, Author, data.authors, field="authors")
-    body = sanitize_html(data.body)
-    words = word_count(body)
-    published_at = data.published_at
-    if data.status is ArticleStatus.published and published_at is None:
-        published_at = now
-    image = data.featured_image
+    if data.slug is not None:
+        _ensure_slug_free(session, data.slug, article_id=None)
+        slug = data.slug
+    else:
+        slug = _free_slug_from(session, data.title)
     article = Article(
         slug=slug,
         title=data.title,
-        subtitle=data.subtitle,
-        excerpt=data.excerpt,
-        body=body,
         lang=data.lang,
         status=data.status,
-        published_at=published_at,
-        is_exclusive=data.is_exclusive,
-        is_breaking=data.is_breaking,
-        category_id=category_id,
-        featured_image_url=image.url if image else None,
-        featured_image_alt=image.alt if image else None,
-        featured_image_caption=image.caption if image else None,
-        featured_image_credit=image.credit if image else None,
-        comments_enabled=data.comments_enabled,
-        word_count=words,
-        reading_time_minutes=reading_time_minutes(words),
         created_at=now,
         updated_at=now,
     )
-    session.add(article)
-    session.flush()
-    assert article.id is not None
-    session.add_all(ArticleTag(article_id=article.id, tag_id=tag_id) for tag_id in tag_ids)
-    session.add_all(
-        ArticleAuthor(article_id=article.id, author_id=author_id, position=position)
-        for position, author_id in enumerate(author_ids)
+    terms = _resolve_terms(session, data.model_dump(include=TERM_FIELDS))
+    _apply(
+        article, data.model_dump(exclude={"slug", "title", "lang", "status", *TERM_FIELDS}), now=now
     )
-    session.flush()
+    article.category_id = terms.category_id
+    session.add(article)
+    _release_redirect(session, slug)
+    with _saving(session, slug):
+        session.flush()
+        _link_terms(session, article, terms)
+        session.commit()
+    return get_article_for_edit(session, _id(article))
+
+
+def update_article(
+    session: Session,
+    article_id: int,
+    *,
+    data: ArticleUpdate,
+    expected_version: int | None = None,
+    token_id: int | None = None,
+    now: datetime | None = None,
+    reason: RevisionReason = RevisionReason.update,
+) -> Article:
+    """Apply the fields ``data`` sets, keeping the previous version as a revision."""
+    now = now or utc_now()
+    article = _editable(session, article_id, expected_version)
+    if article.deleted_at is not None:
+        raise Conflict("the article is deleted: undelete it before editing")
+    fields = data.model_dump(exclude_unset=True)
+    terms = _resolve_terms(session, {key: fields.pop(key) for key in TERM_FIELDS & fields.keys()})
+    _keep_revision(session, article, reason=reason, token_id=token_id, now=now)
+    new_slug = fields.pop("slug", None)
+    if new_slug is not None and new_slug != article.slug:
+        _ensure_slug_free(session, new_slug, article_id=article_id)
+        _release_redirect(session, new_slug)
+        session.add(ArticleSlugRedirect(old_slug=article.slug, article_id=article_id))
+        article.slug = new_slug
+    _apply(article, fields, now=now)
+    if terms.sets_category:
+        article.category_id = terms.category_id
+    article.updated_at = now
+    with _saving(session, article.slug):
+        _link_terms(session, article, terms)
+        session.commit()
+    return get_article_for_edit(session, article_id)
+
+
+def delete_article(
+    session: Session,
+    article_id: int,
+    *,
+    expected_version: int | None = None,
+    token_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Take the article out of every public view; nothing is destroyed (see purge)."""
+    now = now or utc_now()
+    article = _editable(session, article_id, expected_version)
+    if article.deleted_at is not None:
+        return
+    _keep_revision(session, article, reason=RevisionReason.delete, token_id=token_id, now=now)
+    article.deleted_at = now
+    article.updated_at = now
+    with _saving(session, article.slug):
+        session.commit()
+
+
+def undelete_article(
+    session: Session,
+    article_id: int,
+    *,
+    token_id: int | None = None,
+    now: datetime | None = None,
+) -> Article:
+    now = now or utc_now()
+    article = _editable(session, article_id, None)
+    if article.deleted_at is not None:
+        _keep_revision(session, article, reason=RevisionReason.undelete, token_id=token_id, now=now)
+        article.deleted_at = None
+        article.updated_at = now
+        with _saving(session, article.slug):
+            session.commit()
+    return get_article_for_edit(session, article_id)
+
+
+def purge_article(session: Session, article_id: int) -> None:
+    """Destroy a deleted article with its revisions, links and old slugs. Irreversible."""
+    article = get_article_for_edit(session, article_id)
+    if article.deleted_at is None:
+        raise Conflict("only a deleted article can be purged: delete it first")
+    session.execute(delete(Article).where(col(Article.id) == article_id))
+    session.commit()
+
+
+def restore_revision(
+    session: Session,
+    article_id: int,
+    revision_id: int,
+    *,
+    expected_version: int | None = None,
+    token_id: int | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Make the article what it was in that revision; the current version is kept too."""
+    revision = session.get(ArticleRevision, revision_id)
+    if revision is None or revision.article_id != article_id:
+        raise NotFound(f"article {article_id} has no revision {revision_id}")
+    try:
+        data = ArticleUpdate.model_validate(revision.snapshot)
+    except ValueError as exc:  # a snapshot older than today's rules
+        raise Conflict(f"this revision cannot be restored as it is: {exc}") from None
+    return update_article(
+        session,
+        article_id,
+        data=data,
+        expected_version=expected_version,
+        token_id=token_id,
+        now=now,
+        reason=RevisionReason.restore,
+    )
+
+
+# Helpers: they flush, never commit.
+
+
+def _id(article: Article) -> int:
+    assert article.id is not None
+    return article.id
+
+
+def _editable(session: Session, article_id: int, expected_version: int | None) -> Article:
+    article = get_article_for_edit(session, article_id)
+    if expected_version is not None and expected_version != article.version:
+        raise _stale(article.version)
     return article
+
+
+def _stale(current_version: int | None) -> PreconditionFailed:
+    now_at = f" (now at version {current_version})" if current_version else ""
+    return PreconditionFailed(
+        f"the article changed since you read it{now_at}: fetch it again and redo the change"
+    )
+
+
+def _keep_revision(
+    session: Session,
+    article: Article,
+    *,
+    reason: RevisionReason,
+    token_id: int | None,
+    now: datetime,
+) -> None:
+    session.add(
+        ArticleRevision(
+            article_id=_id(article),
+            version=article.version,
+            reason=reason.value,
+            snapshot=snapshot_of(article),
+            token_id=token_id,
+            created_at=now,
+        )
+    )
+
+
+def _apply(article: Article, fields: dict[str, Any], *, now: datetime) -> None:
+    """Set plain fields; derive body text, counts, excerpt and publication time."""
+    old_derived_excerpt = derive_excerpt(article.body_text) if article.body_text else None
+    if "featured_image" in fields:
+        image = fields.pop("featured_image") or {}
+        article.featured_image_url = image.get("url")
+        article.featured_image_alt = image.get("alt")
+        article.featured_image_caption = image.get("caption")
+        article.featured_image_credit = image.get("credit")
+    if "body" in fields:
+        article.body = sanitize_html(fields.pop("body"))
+        article.body_text = html_to_text(article.body)
+        article.word_count = word_count(article.body_text)
+        article.reading_time_minutes = reading_time_minutes(article.word_count)
+    for name, value in fields.items():
+        setattr(article, name, value)
+    # An excerpt nobody wrote follows the body; one an editor wrote stays as written.
+    if article.excerpt is None or (
+        "excerpt" not in fields and article.excerpt == old_derived_excerpt
+    ):
+        article.excerpt = derive_excerpt(article.body_text) or None
+    if article.status is ArticleStatus.published and article.published_at is None:
+        article.published_at = now
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Term ids resolved from the slugs of a request; a list left out is None."""
+
+    sets_category: bool = False
+    category_id: int | None = None
+    tag_ids: list[int] | None = None
+    author_ids: list[int] | None = None
+
+
+def _resolve_terms(session: Session, terms: dict[str, Any]) -> _Terms:
+    """Look the slugs up before anything is written: an unknown one is a 422."""
+    category_id = None
+    if terms.get("category"):
+        category_id = resolve_term_id(
+            session, Category, terms["category"], loc=("body", "category")
+        )
+    return _Terms(
+        sets_category="category" in terms,
+        category_id=category_id,
+        tag_ids=_term_ids(session, Tag, terms["tags"], field="tags") if "tags" in terms else None,
+        author_ids=(
+            _term_ids(session, Author, terms["authors"], field="authors")
+            if "authors" in terms
+            else None
+        ),
+    )
+
+
+def _link_terms(session: Session, article: Article, terms: _Terms) -> None:
+    """Point the (flushed) article at the resolved tags and authors."""
+    article_id = _id(article)
+    if terms.tag_ids is not None:
+        session.execute(delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))
+        session.add_all(ArticleTag(article_id=article_id, tag_id=tag) for tag in terms.tag_ids)
+    if terms.author_ids is not None:
+        session.execute(delete(ArticleAuthor).where(col(ArticleAuthor.article_id) == article_id))
+        session.add_all(
+            ArticleAuthor(article_id=article_id, author_id=author_id, position=position)
+            for position, author_id in enumerate(terms.author_ids)
+        )
 
 
 def _term_ids(
     session: Session, model: type[Tag] | type[Author], slugs: list[str], *, field: str
 ) -> list[int]:
-    unique = list(dict.fromkeys(slugs))
     return [
         resolve_term_id(session, model, slug, loc=("body", field, index))
-        for index, slug in enumerate(unique)
+        for index, slug in enumerate(dict.fromkeys(slugs))
     ]
+
+
+def _slug_owner(session: Session, slug: str) -> int | None:
+    return session.exec(select(Article.id).where(Article.slug == slug)).first()
+
+
+def _ensure_slug_free(session: Session, slug: str, *, article_id: int | None) -> None:
+    owner = _slug_owner(session, slug)
+    if owner is not None and owner != article_id:
+        raise Conflict(f"another article has the slug {slug!r}")
+
+
+def _free_slug_from(session: Session, title: str) -> str:
+    """A slug from the title, with -2, -3, ... if articles (or old slugs) have it already."""
+    base = slugify(title)
+    if not base:
+        raise InvalidInput(
+            "the title has no letters or digits to make a slug from: send a slug",
+            loc=("body", "slug"),
+        )
+    candidate, number = base, 1
+    while (
+        _slug_owner(session, candidate) is not None
+        or session.get(ArticleSlugRedirect, candidate) is not None
+    ):
+        number += 1
+        candidate = with_suffix(base, number)
+    return candidate
+
+
+def _release_redirect(session: Session, slug: str) -> None:
+    """A slug an article had before goes to whichever article takes it now."""
+    session.execute(delete(ArticleSlugRedirect).where(col(ArticleSlugRedirect.old_slug) == slug))
+
+
+@contextmanager
+def _saving(session: Session, slug: str) -> Iterator[None]:
+    """Turn a lost race at write time into the answer the checks before it would give."""
+    try:
+        yield
+    except StaleDataError:
+        session.rollback()
+        raise _stale(None) from None
+    except IntegrityError:
+        # Another request took the slug between our check and our write.
+        session.rollback()
+        raise Conflict(f"another article has the slug {slug!r}") from None

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
 from app.config import Settings
-from app.db import create_db_engine, utc_now
+from app.db import session_for, utc_now
 from app.models import Article, Author, Category, Tag
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
@@ -35,7 +35,7 @@ def demo_content() -> dict[str, Any]:
 
 
 def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
-    """Add whatever demo content is missing (flushed; the caller commits)."""
+    """Add whatever demo content is missing, one committed item at a time."""
     now = now or utc_now()
     content = demo_content()
     report = DemoReport()
@@ -69,11 +69,5 @@ def _exists(session: Session, model: type[Any], slug: str) -> bool:
 
 
 def load_demo_content(settings: Settings) -> DemoReport:
-    engine = create_db_engine(settings)
-    try:
-        with Session(engine) as session:
-            report = load_demo(session)
-            session.commit()
-        return report
-    finally:
-        engine.dispose()
+    with session_for(settings) as session:
+        return load_demo(session)

@@ -2,19 +2,32 @@
 
 from sqlmodel import SQLModel
 
-from app.models.article import Article, ArticleAuthor, ArticleStatus, ArticleTag
+from app.models.article import (
+    Article,
+    ArticleAuthor,
+    ArticleRevision,
+    ArticleSlugRedirect,
+    ArticleStatus,
+    ArticleTag,
+    RevisionReason,
+)
+from app.models.auth import ApiToken
 from app.models.base import Timestamped
 from app.models.taxonomy import Author, Category, Tag
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ApiToken",
     "Article",
     "ArticleAuthor",
+    "ArticleRevision",
+    "ArticleSlugRedirect",
     "ArticleStatus",
     "ArticleTag",
     "Author",
     "Category",
+    "RevisionReason",
     "Tag",
     "Timestamped",
     "metadata",

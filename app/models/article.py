@@ -2,12 +2,14 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Enum, Index, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Enum, Index, Text
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UTCDateTime
-from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX, Timestamped
+from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX, Timestamped, created_at_field
 from app.models.taxonomy import Author, Category, Tag
 
 TITLE_MAX = 300
@@ -55,6 +57,8 @@ class Article(Timestamped, table=True):
     subtitle: str | None = Field(default=None, max_length=TITLE_MAX)
     excerpt: str | None = Field(default=None, max_length=EXCERPT_MAX)
     body: str = Field(default="", sa_type=Text)
+    # The body as plain text: for search, counts and derived excerpts.
+    body_text: str = Field(default="", sa_type=Text)
     lang: str = Field(default="ar", max_length=LANG_MAX)
     status: ArticleStatus = Field(
         default=ArticleStatus.draft,
@@ -79,9 +83,17 @@ class Article(Timestamped, table=True):
     featured_image_caption: str | None = Field(default=None, max_length=EXCERPT_MAX)
     featured_image_credit: str | None = Field(default=None, max_length=NAME_MAX)
     comments_enabled: bool = True
+    # Set by DELETE: out of every view but an editor's, and recoverable until purged.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
     word_count: int = 0
     reading_time_minutes: int = 0
+
+    @declared_attr  # type: ignore[arg-type]
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        # Optimistic locking: every UPDATE says "WHERE version = <what I read>" and bumps
+        # it, so of two concurrent edits the second fails instead of overwriting.
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
     category: Category | None = Relationship()
     tags: list[Tag] = Relationship(
@@ -91,3 +103,36 @@ class Article(Timestamped, table=True):
         link_model=ArticleAuthor,
         sa_relationship_kwargs={"order_by": "ArticleAuthor.position", "viewonly": True},
     )
+
+
+class RevisionReason(StrEnum):
+    update = "update"
+    delete = "delete"
+    undelete = "undelete"
+    restore = "restore"
+
+
+class ArticleRevision(SQLModel, table=True):
+    """The article as it was before a change: a snapshot in the shape of a write request."""
+
+    __tablename__ = "article_revision"
+    __table_args__ = (Index(None, "article_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    version: int
+    reason: str = Field(max_length=16)
+    snapshot: dict[str, Any] = Field(sa_type=JSON)
+    token_id: int | None = Field(default=None, foreign_key="api_token.id", ondelete="SET NULL")
+    created_at: datetime = created_at_field()
+
+
+class ArticleSlugRedirect(SQLModel, table=True):
+    """A slug an article had before: it still finds the article, which says where it moved."""
+
+    __tablename__ = "article_slug_redirect"
+    __table_args__ = (Index(None, "article_id"),)
+
+    old_slug: str = Field(max_length=SLUG_MAX, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    created_at: datetime = created_at_field()

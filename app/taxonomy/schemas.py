@@ -1,6 +1,8 @@
 """Categories, tags and authors as the API shows them."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.pagination import Page
 from app.text.fields import Description, Name, Slug, WebUrl
@@ -55,3 +57,25 @@ class TermCreate(BaseModel):
 class AuthorCreate(TermCreate):
     bio: Description | None = Field(None, examples=["مراسلة الشؤون الاقتصادية في عمّان."])
     avatar_url: WebUrl | None = Field(None, examples=["https://cdn.example.com/a/salma.jpg"])
+
+
+class TermUpdate(BaseModel):
+    """A partial update: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug | None = None
+    name: Name | None = None
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _slug_and_name_are_not_null(self) -> Self:
+        nulls = {"slug", "name"} & {f for f in self.model_fields_set if getattr(self, f) is None}
+        if nulls:
+            raise ValueError(f"cannot be null: {', '.join(sorted(nulls))}")
+        return self
+
+
+class AuthorUpdate(TermUpdate):
+    bio: Description | None = None
+    avatar_url: WebUrl | None = None

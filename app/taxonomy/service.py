@@ -1,13 +1,22 @@
-"""Reading categories, tags and authors."""
+"""Categories, tags and authors: reading and writing them.
 
+Functions that change something commit before they return; helpers only flush.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TypeVar
 
-from sqlmodel import Session, select
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
+from app.db import utc_now
 from app.errors import Conflict, InvalidInput, NotFound
+from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm
 from app.pagination import decode_cursor, encode_cursor
-from app.taxonomy.schemas import TermCreate
+from app.taxonomy.schemas import TermCreate, TermUpdate
 from app.text.slugs import normalize_ref, slugify
 
 TermT = TypeVar("TermT", bound=TaxonomyTerm)
@@ -55,13 +64,95 @@ def resolve_term_id(
 
 
 def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT:
-    """Add a category, tag or author (flushed, not committed)."""
+    """Add a category, tag or author and commit it."""
     slug = data.slug or slugify(data.name)
     if not slug:
-        raise InvalidInput("the name gives no slug; send one", loc=("body", "slug"))
+        raise InvalidInput(
+            "the name has no letters or digits to make a slug from: send a slug",
+            loc=("body", "slug"),
+        )
+    _ensure_slug_free(session, model, slug)
+    now = utc_now()
+    term = model(
+        slug=slug,
+        created_at=now,
+        updated_at=now,
+        **data.model_dump(exclude={"slug"}, exclude_unset=True),
+    )
+    session.add(term)
+    _commit(session, model, slug)
+    return term
+
+
+def update_term(session: Session, model: type[TermT], slug: str, data: TermUpdate) -> TermT:
+    """Change the fields sent. Articles embed the term, so their versions move on too."""
+    term = get_term(session, model, slug)
+    fields = data.model_dump(exclude_unset=True)
+    if fields.get("slug", term.slug) != term.slug:
+        _ensure_slug_free(session, model, fields["slug"])
+    for name, value in fields.items():
+        setattr(term, name, value)
+    now = utc_now()
+    term.updated_at = now
+    assert term.id is not None
+    _bump_article_versions(session, _articles_using(session, model, term.id), now=now)
+    _commit(session, model, term.slug)
+    return term
+
+
+def delete_term(session: Session, model: type[TermT], slug: str, *, detach: bool) -> None:
+    """Delete a term. One that articles use is refused (409) unless ``detach``: then it is
+    first removed from those articles (whose versions move on)."""
+    term = get_term(session, model, slug)
+    assert term.id is not None
+    using = _articles_using(session, model, term.id)
+    if using and not detach:
+        count = len(using)
+        raise Conflict(
+            f"the {term_kind(model)} {term.slug!r} is used by {count} "
+            f"article{'s' if count != 1 else ''}: pass detach=true to remove it from them"
+        )
+    if model is Category:
+        session.execute(
+            update(Article).where(col(Article.category_id) == term.id).values(category_id=None)
+        )
+    elif model is Tag:
+        session.execute(delete(ArticleTag).where(col(ArticleTag.tag_id) == term.id))
+    elif model is Author:
+        session.execute(delete(ArticleAuthor).where(col(ArticleAuthor.author_id) == term.id))
+    _bump_article_versions(session, using, now=utc_now())
+    session.delete(term)
+    session.commit()
+
+
+def _articles_using(session: Session, model: type[TaxonomyTerm], term_id: int) -> list[int]:
+    if model is Category:
+        stmt = select(Article.id).where(Article.category_id == term_id)
+    elif model is Tag:
+        stmt = select(ArticleTag.article_id).where(ArticleTag.tag_id == term_id)
+    else:
+        stmt = select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == term_id)
+    return [article_id for article_id in session.exec(stmt).all() if article_id is not None]
+
+
+def _bump_article_versions(session: Session, article_ids: Sequence[int], *, now: datetime) -> None:
+    """Articles embed their terms: when a term changes, their ETags must change too."""
+    if article_ids:
+        session.execute(
+            update(Article)
+            .where(col(Article.id).in_(article_ids))
+            .values(version=Article.version + 1, updated_at=now)
+        )
+
+
+def _ensure_slug_free(session: Session, model: type[TaxonomyTerm], slug: str) -> None:
     if session.exec(select(model.id).where(model.slug == slug)).first() is not None:
         raise Conflict(f"a {term_kind(model)} with slug {slug!r} already exists")
-    term = model(slug=slug, **data.model_dump(exclude={"slug"}, exclude_unset=True))
-    session.add(term)
-    session.flush()
-    return term
+
+
+def _commit(session: Session, model: type[TaxonomyTerm], slug: str) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another request took the slug between our check and write
+        raise Conflict(f"a {term_kind(model)} with slug {slug!r} already exists") from None

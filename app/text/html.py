@@ -20,7 +20,14 @@ ALLOWED_ATTRIBUTES = {
 }
 # Arabic readers average somewhat under the ~240 words a minute quoted for English.
 WORDS_PER_MINUTE = 200
+EXCERPT_LENGTH = 200
 _TAG = re.compile(r"<[^>]*>")
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|hr|h[1-6]|li|ul|ol|blockquote|figure|figcaption|table|caption|thead"
+    r"|tbody|tr|td|th|pre)\b[^>]*>",
+    re.IGNORECASE,
+)
+_WORDLIKE = re.compile(r"[^\W_]")
 
 
 def sanitize_html(html: str) -> str:
@@ -34,11 +41,26 @@ def sanitize_html(html: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    return unescape(_TAG.sub(" ", html))
+    """The text a reader sees, whitespace collapsed: for search, counts and excerpts."""
+    spaced = _BLOCK_TAG.sub(" ", html)  # blocks end words; inline tags (<b>) may sit inside one
+    return " ".join(unescape(_TAG.sub("", spaced)).split())
 
 
-def word_count(html: str) -> int:
-    return len(html_to_text(html).split())
+def word_count(text: str) -> int:
+    """Words in plain text: runs between spaces holding a letter or digit of any script.
+
+    Punctuation standing alone ("–", "|", "«") is not a word; harakat and tatweel inside
+    an Arabic word do not split it, since they are not spaces.
+    """
+    return sum(1 for token in text.split() if _WORDLIKE.search(token))
+
+
+def derive_excerpt(text: str, *, max_length: int = EXCERPT_LENGTH) -> str:
+    """The opening of ``text``, cut at a word boundary, with an ellipsis if it was cut."""
+    if len(text) <= max_length:
+        return text
+    cut = text[: max_length + 1].rfind(" ")
+    return text[: cut if cut > 0 else max_length].rstrip(" ،,.؛;:") + "…"
 
 
 def reading_time_minutes(words: int) -> int:

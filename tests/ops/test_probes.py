@@ -6,6 +6,9 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from app.ops.migrations import head_revisions
+
+(HEAD,) = head_revisions(Settings())
 
 
 class TestHealthz:
@@ -21,7 +24,7 @@ class TestReadyz:
         response = client.get("/readyz")
 
         assert response.status_code == 200
-        assert response.json() == {"status": "ready", "revisions": ["20261129_01"]}
+        assert response.json() == {"status": "ready", "revisions": [HEAD]}
 
     def test_503_when_the_database_is_not_migrated(self, tmp_path: Path) -> None:
         app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
@@ -32,8 +35,7 @@ class TestReadyz:
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["detail"] == (
-            "the database is at revision none, the code expects ['20261129_01']: "
-            "run `akhbar migrate`"
+            f"the database is at revision none, the code expects ['{HEAD}']: run `akhbar migrate`"
         )
 
     def test_503_when_the_database_is_unreachable(self) -> None:

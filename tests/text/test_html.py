@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.text.html import reading_time_minutes, sanitize_html, word_count
+from app.text.html import html_to_text, reading_time_minutes, sanitize_html, word_count
 
 
 class TestSanitizeHtml:
@@ -32,7 +32,7 @@ class TestSanitizeHtml:
 
 class TestWordCount:
     def test_counts_words_not_tags_or_entities(self) -> None:
-        assert word_count("<p>كلمة&nbsp;أخرى</p><p>ثالثة</p>") == 3
+        assert word_count(html_to_text("<p>كلمة&nbsp;أخرى</p><p>ثالثة</p>")) == 3
 
     @pytest.mark.parametrize(("words", "minutes"), [(0, 0), (1, 1), (200, 1), (201, 2)])
     def test_reading_time(self, words: int, minutes: int) -> None:

@@ -1,0 +1,54 @@
+"""Article request dependencies: who sees what, and which version a write expects."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Query
+
+from app.articles.schemas import ArticleListQuery, ArticleView
+from app.auth.deps import PrincipalDep, require_scope
+from app.auth.scopes import Scope
+from app.conditional import parse_entity_tags
+from app.errors import PreconditionFailed
+from app.params import RowId
+
+
+def _is_editor(principal: PrincipalDep) -> bool:
+    return principal is not None and principal.can(Scope.articles_write)
+
+
+EditorView = Annotated[bool, Depends(_is_editor)]
+
+
+def _list_query(
+    query: Annotated[ArticleListQuery, Query()], principal: PrincipalDep
+) -> ArticleListQuery:
+    if query.status not in (None, ArticleView.published):
+        require_scope(principal, Scope.articles_write)
+    return query
+
+
+ArticleListQueryDep = Annotated[ArticleListQuery, Depends(_list_query)]
+
+
+def _expected_version(
+    article_id: RowId,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The ETag of the version you edited (`"article-42-v3"`): if the '
+            "article changed since, the write is refused with 412 and changes nothing.",
+        ),
+    ] = None,
+) -> int | None:
+    """The version named by If-Match, or None when the client sent none (or ``*``)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    prefix = f"article-{article_id}-v"
+    for weak, tag in parse_entity_tags(if_match) or []:
+        # If-Match uses the strong comparison: a weak tag never matches.
+        if not weak and tag.startswith(prefix) and tag[len(prefix) :].isdigit():
+            return int(tag[len(prefix) :])
+    raise PreconditionFailed("If-Match names no version of this article: fetch it again")
+
+
+ExpectedVersion = Annotated[int | None, Depends(_expected_version)]

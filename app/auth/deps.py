@@ -1,0 +1,83 @@
+"""Who is calling: the bearer token, resolved once per request, and scope checks."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth.scopes import Scope, grants
+from app.auth.service import authenticate, token_scopes
+from app.db import SessionDep
+from app.errors import Forbidden, Unauthorized
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerToken",
+    description="An API token (`akh_...`), minted with `akhbar tokens create` or "
+    "`POST /v1/tokens`.",
+)
+
+INVALID_TOKEN = "the bearer token is missing, malformed, unknown, revoked or expired"
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: int
+    name: str
+    scopes: tuple[Scope, ...]
+
+    def can(self, scope: Scope) -> bool:
+        return grants(self.scopes, scope)
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal | None:
+    """The caller's token, or None for an anonymous request.
+
+    A token that is presented but does not work is a 401 even on a public read: a client
+    with a broken token should hear about it, not silently get the public view.
+    """
+    if credentials is None:
+        if request.headers.get("Authorization"):
+            raise Unauthorized(INVALID_TOKEN, token_presented=True)
+        return None
+    token = authenticate(session, credentials.credentials)
+    if token is None:
+        raise Unauthorized(INVALID_TOKEN, token_presented=True)
+    if session.dirty:
+        # last_used_at moved: saved in its own small transaction, before the request's
+        # own work begins, so that reads record it too.
+        session.commit()
+    assert token.id is not None
+    return Principal(token_id=token.id, name=token.name, scopes=tuple(token_scopes(token)))
+
+
+PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
+
+
+def require_scope(principal: Principal | None, scope: Scope) -> Principal:
+    """The principal if it holds ``scope``; 401 without a token, 403 without the scope."""
+    if principal is None:
+        raise Unauthorized(INVALID_TOKEN, token_presented=False)
+    if not principal.can(scope):
+        raise Forbidden(f"this token lacks the scope {scope.value!r}")
+    return principal
+
+
+class RequireScope:
+    """A dependency that lets the request through only with a token holding ``scope``."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(self, principal: PrincipalDep) -> Principal:
+        return require_scope(principal, self.scope)
+
+
+ArticleEditor = Annotated[Principal, Depends(RequireScope(Scope.articles_write))]
+TaxonomyEditor = Annotated[Principal, Depends(RequireScope(Scope.taxonomy_write))]
+Admin = Annotated[Principal, Depends(RequireScope(Scope.admin))]
