@@ -5,11 +5,11 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.auth.secrets import is_well_formed
 from app.config import Settings
 from app.db import create_db_engine
 from app.demo.loader import demo_content
 from app.models import Article, Author, Category, Tag
-from app.auth.secrets import is_well_formed
 from tests.server import akhbar
 
 

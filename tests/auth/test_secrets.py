@@ -9,7 +9,8 @@ class TestSecrets:
 
         assert secret.startswith("akh_")
         assert len(secret) == 4 + 32 + 6
-        assert secret[4:].isalnum() and secret.isascii()
+        assert secret[4:].isalnum()
+        assert secret.isascii()
         assert secrets.is_well_formed(secret)
 
     def test_each_is_new(self) -> None:
