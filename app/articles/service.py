@@ -51,7 +51,7 @@ from app.text.html import (
 )
 from app.text.slugs import normalize_ref, slugify, with_suffix
 
-TERM_FIELDS = frozenset({"category", "tags", "authors"})
+TERM_FIELDS = {"category", "tags", "authors"}
 BY_PUBLICATION = "article"
 BY_ID = "article-id"
 
