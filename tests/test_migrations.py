@@ -8,7 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app.config import Settings
 from app.db import create_db_engine
@@ -69,3 +69,28 @@ class TestMigrations:
         assert table_names(empty_database) == {"alembic_version"}
         command.upgrade(config, "head")
         assert schema_differences(empty_database) == []
+
+    def test_editor_api_revision_fills_body_text_of_existing_articles(
+        self, empty_database: Settings
+    ) -> None:
+        config = alembic_config(empty_database)
+        command.upgrade(config, "20261129_01")
+        engine = create_db_engine(empty_database)
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO article (slug, title, body, lang, status, is_exclusive,"
+                        " is_breaking, comments_enabled, version, word_count,"
+                        " reading_time_minutes, created_at, updated_at) VALUES ('خبر', 'خبر',"
+                        " '<p>نص &amp; <b>آخر</b></p><p>ثالث</p>', 'ar', 'draft', false, false,"
+                        " true, 1, 3, 1, '2026-11-01 08:00:00', '2026-11-01 08:00:00')"
+                    )
+                )
+            command.upgrade(config, "head")
+            with engine.connect() as connection:
+                body_text = connection.execute(text("SELECT body_text FROM article")).scalar_one()
+        finally:
+            engine.dispose()
+
+        assert body_text == "نص & آخر ثالث"
