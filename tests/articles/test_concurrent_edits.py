@@ -34,7 +34,12 @@ def test_no_update_is_lost(settings: Settings) -> None:
             barrier = threading.Barrier(2)
             answers: list[int] = []
 
-            def save(title: str, version: int = version) -> None:
+            def save(
+                title: str,
+                version: int = version,
+                barrier: threading.Barrier = barrier,
+                answers: list[int] = answers,
+            ) -> None:
                 barrier.wait()
                 response = client.patch(
                     f"/v1/articles/{article_id}",
