@@ -46,6 +46,11 @@ TAGS = [
 ]
 
 
+# Marks an operation whose token is optional (a read with an editor's view): the schema
+# then says so, as `security: [{}, {bearerToken: []}]`, which FastAPI cannot express.
+TOKEN_OPTIONAL = "x-token-optional"
+
+
 def operation_id(route: APIRoute) -> str:
     """The route's function name (``list_articles``): what client generators name methods."""
     return route.name
@@ -67,6 +72,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             model_schema.pop("$defs", None)
             schemas[model.__name__] = model_schema
+        for path in schema["paths"].values():
+            for operation in path.values():
+                if operation.pop(TOKEN_OPTIONAL, False):
+                    operation["security"] = [{}, *operation.get("security", [])]
         app.openapi_schema = schema
     return app.openapi_schema
 

@@ -133,3 +133,26 @@ class TestDocsPagesWorkOffline:
                 continue
             assert not urlsplit(url).netloc, f"{css_path} loads {url} from elsewhere"
             assert client.get(urljoin(css_path, url)).status_code == 200, url
+
+
+class TestSecurityScheme:
+    def test_bearer_scheme_for_swagger_authorize(self, schema: dict) -> None:
+        assert schema["components"]["securitySchemes"] == {
+            "bearerToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API token (`akh_...`), minted with `akhbar tokens create` "
+                "or `POST /v1/tokens`.",
+            }
+        }
+
+    def test_writes_require_the_token_and_reads_take_it_optionally(self, schema: dict) -> None:
+        paths = schema["paths"]
+
+        assert paths["/v1/articles"]["post"]["security"] == [{"bearerToken": []}]
+        assert paths["/v1/tokens"]["get"]["security"] == [{"bearerToken": []}]
+        assert paths["/v1/articles"]["get"]["security"] == [{}, {"bearerToken": []}]
+        assert paths["/v1/articles/{ref}"]["get"]["security"] == [{}, {"bearerToken": []}]
+        assert "security" not in paths["/v1/categories"]["get"]
+        for status in ("401", "403"):
+            assert status in paths["/v1/articles/{article_id}"]["patch"]["responses"]

@@ -19,6 +19,7 @@ from app.auth.deps import Admin, ArticleEditor
 from app.conditional import entity_tag, not_modified
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.openapi import TOKEN_OPTIONAL
 from app.models import Article
 from app.pagination import PageQueryDep, build_page
 from app.params import ID_MAX, RowId
@@ -37,8 +38,7 @@ ArticleRef = Annotated[
 RevisionId = Annotated[int, Path(ge=1, le=ID_MAX, description="Revision id.")]
 
 WRITE_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
-# Reads take a token optionally: without one, the public view.
-OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}, {"bearerToken": []}]}
+OPTIONAL_TOKEN: dict[str, Any] = {TOKEN_OPTIONAL: True}
 
 
 def _article_answer(response: Response, article: Article) -> ArticlePublic:
