@@ -19,8 +19,8 @@ from app.auth.deps import Admin, ArticleEditor
 from app.conditional import entity_tag, not_modified
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.openapi import TOKEN_OPTIONAL
 from app.models import Article
+from app.openapi import TOKEN_OPTIONAL
 from app.pagination import PageQueryDep, build_page
 from app.params import ID_MAX, RowId
 
