@@ -60,6 +60,9 @@ def serve(
         workers=workers,
         proxy_headers=False,
         server_header=False,
+        # Live ticker streams never end by themselves: give them a few seconds, then close
+        # them (clients reconnect, with Last-Event-ID, to another worker).
+        timeout_graceful_shutdown=5,
     )
 
 

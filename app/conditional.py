@@ -1,5 +1,6 @@
 """Entity tags and conditional requests (RFC 9110 §13)."""
 
+import hashlib
 import re
 
 from fastapi import Request, Response
@@ -30,3 +31,8 @@ def not_modified(request: Request, etag: str) -> Response | None:
     if header.strip() == "*" or any(tag == wanted for _, tag in parse_entity_tags(header) or []):
         return Response(status_code=304, headers={"ETag": etag})
     return None
+
+
+def content_etag(body: bytes) -> str:
+    """A strong ETag for a representation built from several rows: a digest of its bytes."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     database_pool_size: Annotated[int, Field(ge=1, le=100)] = 5
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0, le=600_000)] = 5_000
     migrations_dir: Path = PROJECT_ROOT / "migrations"
+    # The live ticker: how often each worker looks for changes (and windows opening or
+    # closing), how many streams one client may hold open per worker, and how long
+    # caches may keep GET /v1/ticker.
+    ticker_poll_seconds: Annotated[float, Field(ge=0.1, le=10)] = 1.0
+    ticker_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 4
+    ticker_max_age_seconds: Annotated[int, Field(ge=0, le=3600)] = 10
 
     @field_validator("database_url")
     @classmethod

@@ -15,6 +15,8 @@ from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
 from app.ops.migrations import head_revisions
 from app.ops.router import router as ops_router
 from app.taxonomy.router import router as taxonomy_router
+from app.ticker.router import router as ticker_router
+from app.ticker.stream import TickerWatcher
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,9 +26,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings)
         app.state.engine = engine
+        app.state.ticker_watcher = TickerWatcher(
+            engine,
+            poll_seconds=settings.ticker_poll_seconds,
+            streams_per_client=settings.ticker_streams_per_client,
+        )
         try:
             yield
         finally:
+            await app.state.ticker_watcher.close()
             engine.dispose()
 
     app = FastAPI(
@@ -45,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RejectNulMiddleware)
     app.include_router(articles_router)
     app.include_router(taxonomy_router)
+    app.include_router(ticker_router)
     app.include_router(tokens_router)
     app.include_router(ops_router)
     install_docs(app)

@@ -9,9 +9,11 @@ from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
 from app.auth.scopes import Scope
 from app.auth.service import create_token
-from app.models import Article, ArticleStatus, Author, Category, Tag
+from app.models import Article, ArticleStatus, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
+from app.ticker.schemas import TickerHeadlineCreate
+from app.ticker.service import create_headline
 
 # A fixed "now" in the past keeps published_at ordering independent of the clock.
 BASE_TIME = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -55,3 +57,7 @@ def make_token(
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def make_headline(session: Session, text: str = "عاجل | خبر", **fields: Any) -> TickerHeadline:
+    return create_headline(session, data=TickerHeadlineCreate(text=text, **fields))

@@ -29,10 +29,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
+def running_server(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`akhbar serve` on a free loopback port; yields its base URL, stops it afterwards."""
     port = free_port()
-    env = {**os.environ, "AKHBAR_DATABASE_URL": database_url}
+    env = {**os.environ, **(env or {}), "AKHBAR_DATABASE_URL": database_url}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [AKHBAR, "serve", "--port", str(port), "--workers", str(workers)],

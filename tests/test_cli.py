@@ -29,7 +29,9 @@ class TestMigrateAndDemo:
     def test_demo_twice_changes_nothing(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'news.db'}"
         content = demo_content()
-        total = sum(len(content[key]) for key in ("categories", "tags", "authors", "articles"))
+        total = sum(
+            len(content[key]) for key in ("categories", "tags", "authors", "articles", "ticker")
+        )
 
         migrated = akhbar("migrate", database_url=url)
         first = akhbar("demo", database_url=url)

@@ -80,4 +80,5 @@ class RequireScope:
 
 ArticleEditor = Annotated[Principal, Depends(RequireScope(Scope.articles_write))]
 TaxonomyEditor = Annotated[Principal, Depends(RequireScope(Scope.taxonomy_write))]
+TickerEditor = Annotated[Principal, Depends(RequireScope(Scope.ticker_write))]
 Admin = Annotated[Principal, Depends(RequireScope(Scope.admin))]

@@ -1,8 +1,8 @@
 """The demo content: Arabic articles across categories, tags and authors.
 
-Loading is idempotent: anything whose slug exists already is left as it is, so running
-``akhbar demo`` twice changes nothing. Two articles are not public on purpose: a draft,
-and one scheduled ``publish_in_days`` after the first load.
+Loading is idempotent: anything whose slug (for ticker headlines: text) exists already is
+left as it is, so running ``akhbar demo`` twice changes nothing. Two articles are not
+public on purpose: a draft, and one scheduled ``publish_in_days`` after the first load.
 """
 
 import json
@@ -17,9 +17,11 @@ from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
 from app.config import Settings
 from app.db import session_for, utc_now
-from app.models import Article, Author, Category, Tag
+from app.models import Article, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
+from app.ticker.schemas import TickerHeadlineCreate
+from app.ticker.service import create_headline, label_and_text
 
 
 @dataclass
@@ -60,6 +62,20 @@ def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
         if days is not None:
             fields["published_at"] = (now + timedelta(days=days)).isoformat()
         create_article(session, data=ArticleCreate.model_validate(fields), now=now)
+        report.created += 1
+    for item in content["ticker"]:
+        fields = dict(item)
+        slug = fields.pop("article", None)
+        if slug:
+            fields["article_id"] = session.exec(
+                select(Article.id).where(Article.slug == slug)
+            ).one()
+        data = TickerHeadlineCreate.model_validate(fields)
+        _label, text = label_and_text(data)
+        if session.exec(select(TickerHeadline.id).where(TickerHeadline.text == text)).first():
+            report.unchanged += 1
+            continue
+        create_headline(session, data=data, now=now)
         report.created += 1
     return report
 

@@ -14,6 +14,7 @@ from app.models.article import (
 from app.models.auth import ApiToken
 from app.models.base import Timestamped
 from app.models.taxonomy import Author, Category, Tag
+from app.models.ticker import TickerHeadline
 
 metadata = SQLModel.metadata
 
@@ -29,6 +30,7 @@ __all__ = [
     "Category",
     "RevisionReason",
     "Tag",
+    "TickerHeadline",
     "Timestamped",
     "metadata",
 ]

@@ -11,8 +11,9 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from app.models.article import EXCERPT_MAX, TITLE_MAX
 from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX
+from app.models.ticker import HEADLINE_MAX, LABEL_MAX
 from app.text.slugs import is_valid_slug
-from app.text.unicode import has_bidi_controls, has_nul, nfc
+from app.text.unicode import has_bidi_controls, has_nul, nfc, without_bidi_controls
 
 BODY_MAX = 500_000
 DESCRIPTION_MAX = 5_000
@@ -24,6 +25,13 @@ def _nfc_without_nul(value: Any) -> Any:
     if has_nul(value):
         raise ValueError("must not contain NUL characters")
     return nfc(value)
+
+
+def _one_clean_line(value: Any) -> Any:
+    """For short display lines (ticker headlines): bidi controls removed, whitespace
+    collapsed to single spaces."""
+    value = _nfc_without_nul(value)
+    return " ".join(without_bidi_controls(value).split()) if isinstance(value, str) else value
 
 
 def _without_bidi_controls(value: str) -> str:
@@ -57,10 +65,14 @@ Title = Annotated[str, _line(TITLE_MAX), _NoBidi, _Clean]
 Excerpt = Annotated[str, StringConstraints(max_length=EXCERPT_MAX), _Clean]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), _Clean]
 Body = Annotated[str, StringConstraints(max_length=BODY_MAX), _Clean]
+# An absolute http(s) URL: no javascript:, data: or relative references.
 WebUrl = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=URL_MAX, pattern=r"^https?://[^\s/?#]+[^\s]*$"
+        strip_whitespace=True, max_length=URL_MAX, pattern=r"^(?i:https?)://[^\s/?#]+[^\s]*$"
     ),
     _Clean,
 ]
+_CleanLine = BeforeValidator(_one_clean_line)
+HeadlineText = Annotated[str, _line(HEADLINE_MAX), _CleanLine]
+HeadlineLabel = Annotated[str, _line(LABEL_MAX), _CleanLine]

@@ -14,6 +14,7 @@ BIDI_CONTROLS = frozenset(
     "\u202a\u202b\u202c\u202d\u202e"  # LRE RLE PDF LRO RLO
     "\u2066\u2067\u2068\u2069"  # LRI RLI FSI PDI
 )
+BIDI_MARKS = frozenset("\u200e\u200f\u061c")  # LRM RLM ALM
 
 
 def nfc(text: str) -> str:
@@ -26,3 +27,11 @@ def has_nul(text: str) -> bool:
 
 def has_bidi_controls(text: str) -> bool:
     return not BIDI_CONTROLS.isdisjoint(text)
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without bidi controls or the invisible direction marks (LRM, RLM, ALM)."""
+    return text.translate(_BIDI_REMOVAL)
+
+
+_BIDI_REMOVAL = dict.fromkeys(map(ord, BIDI_CONTROLS | BIDI_MARKS))

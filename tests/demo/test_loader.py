@@ -32,7 +32,9 @@ class TestDemoContent:
     def test_loads_once_and_then_changes_nothing(self, session: Session) -> None:
         now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
         content = demo_content()
-        total = sum(len(content[key]) for key in ("categories", "tags", "authors", "articles"))
+        total = sum(
+            len(content[key]) for key in ("categories", "tags", "authors", "articles", "ticker")
+        )
 
         first = load_demo(session, now=now)
         session.commit()

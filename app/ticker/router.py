@@ -1,0 +1,197 @@
+"""The ticker under ``/v1/ticker``: the public bar, its live stream, and editor writes."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from app.auth.deps import PrincipalDep, TickerEditor, require_scope
+from app.auth.scopes import Scope
+from app.conditional import content_etag, not_modified
+from app.db import SessionDep, SettingsDep
+from app.errors import problem_responses
+from app.openapi import TOKEN_OPTIONAL
+from app.pagination import build_page
+from app.params import RowId
+from app.ticker import service
+from app.ticker.schemas import (
+    TickerHeadlineCreate,
+    TickerHeadlinePublic,
+    TickerHeadlineUpdate,
+    TickerListQuery,
+    TickerOrder,
+    TickerPage,
+)
+from app.ticker.stream import TickerWatcher
+
+router = APIRouter(prefix="/v1/ticker", tags=["ticker"])
+
+WRITE_PROBLEMS = problem_responses(401, 403, 404, 422)
+
+
+def _list_query(
+    query: Annotated[TickerListQuery, Query()], principal: PrincipalDep
+) -> TickerListQuery:
+    if query.all:
+        require_scope(principal, Scope.ticker_write)
+    return query
+
+
+async def _stream_slot(request: Request) -> AsyncIterator[TickerWatcher]:
+    watcher: TickerWatcher = request.app.state.ticker_watcher
+    client = request.client.host if request.client else "unknown"
+    async with watcher.stream_slot(client):
+        yield watcher
+
+
+@router.get(
+    "",
+    summary="List the ticker headlines showing now",
+    response_model=TickerPage,
+    responses={
+        304: {"description": "Not modified since the ETag in `If-None-Match`."},
+        **problem_responses(401, 403, 422),
+    },
+    openapi_extra={TOKEN_OPTIONAL: True},
+)
+def list_ticker(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    query: Annotated[TickerListQuery, Depends(_list_query)],
+) -> Response:
+    """The headlines of the breaking-news bar: active, inside their time window, not linked
+    to an article the public cannot see; by position, then newest first. Windows open
+    and close by themselves. Cached briefly (`Cache-Control`), with an `ETag`.
+
+    With `all=true` and a token holding `ticker:write`: every headline."""
+    rows, next_cursor = service.list_headlines(session, query=query)
+    response = Response(media_type="application/json")
+    page = build_page(
+        TickerPage,
+        [TickerHeadlinePublic.from_headline(row) for row in rows],
+        limit=query.limit,
+        next_cursor=next_cursor,
+        request=request,
+        response=response,
+    )
+    body = page.model_dump_json().encode()
+    etag = content_etag(body)
+    cache_control = (
+        "private, no-store" if query.all else f"public, max-age={settings.ticker_max_age_seconds}"
+    )
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        unchanged.headers["Cache-Control"] = cache_control
+        return unchanged
+    response.body = body
+    response.headers.update(
+        {"ETag": etag, "Cache-Control": cache_control, "Content-Length": str(len(body))}
+    )
+    return response
+
+
+@router.get(
+    "/stream",
+    summary="Follow the ticker live (Server-Sent Events)",
+    response_class=EventSourceResponse,
+    responses=problem_responses(422, 429),
+)
+async def stream_ticker(
+    watcher: Annotated[TickerWatcher, Depends(_stream_slot)],
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=64,
+            description="The id of the last event received: if the ticker has not "
+            "changed since, the stream does not send it again.",
+        ),
+    ] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """An `event: ticker` with the list `GET /v1/ticker` would answer, at once on connect
+    and again within about two seconds of every change: a headline created, edited,
+    deleted or reordered, an article hidden, a window opening or closing. A `: ping`
+    comment comes every 15 seconds while nothing changes. A few streams per client."""
+    snapshot = await watcher.current()
+    if snapshot.id != last_event_id:
+        yield ServerSentEvent(raw_data=snapshot.body, event="ticker", id=snapshot.id, retry=2000)
+    while True:
+        snapshot = await watcher.changed_from(snapshot.id)
+        yield ServerSentEvent(raw_data=snapshot.body, event="ticker", id=snapshot.id)
+
+
+@router.put(
+    "/order",
+    summary="Reorder the ticker",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 422),
+)
+def reorder_ticker(data: TickerOrder, session: SessionDep, _editor: TickerEditor) -> None:
+    """The listed headlines take the first positions, in the order given; the others keep
+    their order after them. All or nothing: an unknown id refuses the whole request.
+    Needs a token with `ticker:write`."""
+    service.reorder(session, data.ids)
+
+
+@router.get(
+    "/{headline_id}",
+    summary="Get a ticker headline",
+    response_model=TickerHeadlinePublic,
+    responses=problem_responses(401, 404, 422),
+    openapi_extra={TOKEN_OPTIONAL: True},
+)
+def get_ticker_headline(
+    headline_id: RowId, session: SessionDep, principal: PrincipalDep
+) -> TickerHeadlinePublic:
+    """One headline; those not showing now are a 404 except to a token with
+    `ticker:write`."""
+    editor = principal is not None and principal.can(Scope.ticker_write)
+    return TickerHeadlinePublic.from_headline(
+        service.get_headline(session, headline_id, editor=editor)
+    )
+
+
+@router.post(
+    "",
+    summary="Create a ticker headline",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TickerHeadlinePublic,
+    responses=problem_responses(401, 403, 422),
+)
+def create_ticker_headline(
+    data: TickerHeadlineCreate, response: Response, session: SessionDep, _editor: TickerEditor
+) -> TickerHeadlinePublic:
+    """A new headline, at the end of the bar unless `position` says otherwise. Text sent as
+    "label | text" without a `label` has the label split off. Needs `ticker:write`."""
+    headline = service.create_headline(session, data=data)
+    response.headers["Location"] = f"/v1/ticker/{headline.id}"
+    return TickerHeadlinePublic.from_headline(headline)
+
+
+@router.patch(
+    "/{headline_id}",
+    summary="Update a ticker headline",
+    response_model=TickerHeadlinePublic,
+    responses=WRITE_PROBLEMS,
+)
+def update_ticker_headline(
+    headline_id: RowId, data: TickerHeadlineUpdate, session: SessionDep, _editor: TickerEditor
+) -> TickerHeadlinePublic:
+    """Change the fields sent; linking to an article clears the URL and the other way
+    round. Needs `ticker:write`."""
+    return TickerHeadlinePublic.from_headline(
+        service.update_headline(session, headline_id, data=data)
+    )
+
+
+@router.delete(
+    "/{headline_id}",
+    summary="Delete a ticker headline",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_PROBLEMS,
+)
+def delete_ticker_headline(headline_id: RowId, session: SessionDep, _editor: TickerEditor) -> None:
+    """Remove the headline from the bar for good. Needs `ticker:write`."""
+    service.delete_headline(session, headline_id)

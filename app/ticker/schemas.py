@@ -1,0 +1,136 @@
+"""Ticker headlines as the API shows them."""
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from app.articles.schemas import LANG_PATTERN, text_direction
+from app.models import TickerHeadline
+from app.pagination import Page, PageQuery
+from app.params import ID_MAX
+from app.text.fields import HeadlineLabel, HeadlineText, WebUrl
+
+
+class LinkedArticle(BaseModel):
+    id: int = Field(examples=[42])
+    slug: str = Field(examples=["جولة-مفاوضات-جديدة-في-جنيف"])
+    title: str = Field(examples=["جولة مفاوضات جديدة في جنيف وسط آمالٍ حذِرة"])
+
+
+class TickerHeadlinePublic(BaseModel):
+    id: int = Field(examples=[5])
+    text: str = Field(examples=["13 قتيلاً بغاراتٍ جويّة على مواقع في الريف الشرقي"])
+    label: str | None = Field(examples=["خاص"], description="Shown before a bar: «خاص | …».")
+    lang: str = Field(examples=["ar"])
+    dir: Literal["rtl", "ltr"] = Field(examples=["rtl"])
+    article: LinkedArticle | None = Field(description="The article it links to, if any.")
+    url: str | None = Field(
+        description="The page elsewhere it links to, if any.",
+        examples=["https://example.org/report"],
+    )
+    position: int = Field(examples=[0])
+    starts_at: datetime | None
+    ends_at: datetime | None
+    is_active: bool = Field(examples=[True])
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_headline(cls, headline: TickerHeadline) -> "TickerHeadlinePublic":
+        article = headline.article
+        return cls(
+            id=headline.id,
+            text=headline.text,
+            label=headline.label,
+            lang=headline.lang,
+            dir=text_direction(headline.lang),
+            article=(
+                LinkedArticle(id=article.id, slug=article.slug, title=article.title)
+                if article is not None and article.id is not None
+                else None
+            ),
+            url=headline.url,
+            position=headline.position,
+            starts_at=headline.starts_at,
+            ends_at=headline.ends_at,
+            is_active=headline.is_active,
+            created_at=headline.created_at,
+            updated_at=headline.updated_at,
+        )
+
+
+class TickerPage(Page[TickerHeadlinePublic]):
+    pass
+
+
+class TickerListQuery(PageQuery):
+    all: bool = Field(
+        False,
+        description="Editors only (`ticker:write`): every headline, including inactive, "
+        "expired and future ones.",
+    )
+
+
+class _Window(BaseModel):
+    @model_validator(mode="after")
+    def _one_link_and_a_real_window(self) -> Self:
+        fields = self.model_fields_set
+        if getattr(self, "article_id", None) is not None and getattr(self, "url", None):
+            raise ValueError("link to an article or to a URL, not both")
+        starts_at, ends_at = getattr(self, "starts_at", None), getattr(self, "ends_at", None)
+        if starts_at and ends_at and ends_at <= starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        nulls = {"text", "is_active", "lang"} & {f for f in fields if getattr(self, f) is None}
+        if nulls:
+            raise ValueError(f"cannot be null: {', '.join(sorted(nulls))}")
+        return self
+
+
+class TickerHeadlineCreate(_Window):
+    """A new headline. Sent as one string in the form "label | text" without a label, the
+    label is split off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: HeadlineText = Field(examples=["خاص | تعزيزات عسكرية تصل إلى أطراف المدينة"])
+    label: HeadlineLabel | None = Field(None, examples=["عاجل"])
+    article_id: int | None = Field(None, ge=1, le=ID_MAX, examples=[42])
+    url: WebUrl | None = Field(None, examples=["https://example.org/report"])
+    position: int | None = Field(
+        None, ge=0, le=1_000_000, description="Defaults to the end of the bar."
+    )
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    is_active: bool = True
+    lang: str = Field("ar", pattern=LANG_PATTERN, max_length=12)
+
+
+class TickerHeadlineUpdate(_Window):
+    """A partial update: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: HeadlineText | None = None
+    label: HeadlineLabel | None = None
+    article_id: int | None = Field(None, ge=1, le=ID_MAX)
+    url: WebUrl | None = None
+    position: int | None = Field(None, ge=0, le=1_000_000)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    is_active: bool | None = None
+    lang: str | None = Field(None, pattern=LANG_PATTERN, max_length=12)
+
+
+class TickerOrder(BaseModel):
+    """Headline ids in the order the bar should show them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] = Field(min_length=1, max_length=1000, examples=[[7, 3, 5]])
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("each id may appear once")
+        return self

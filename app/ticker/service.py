@@ -1,0 +1,187 @@
+"""Ticker headlines: which are showing now, and the editor's changes.
+
+A headline shows while it is active, inside its window (``starts_at`` ≤ now <
+``ends_at``, either end open) and, if it links to an article, while that article is public.
+All of it is decided by the query at read time: windows open and close by themselves.
+Functions that change something commit before they return.
+"""
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlmodel import Session, col, select
+
+from app.articles.service import is_public
+from app.db import utc_now
+from app.errors import InvalidInput, NotFound
+from app.models import Article, TickerHeadline
+from app.models.ticker import LABEL_MAX
+from app.pagination import decode_cursor, encode_cursor
+from app.ticker.schemas import TickerHeadlineCreate, TickerHeadlineUpdate, TickerListQuery
+
+CURSOR_KIND = "ticker"
+# "خاص | نص" or "عاجل｜نص": a short label, a bar, the headline.
+_LABELLED = re.compile(rf"^\s*(?P<label>[^|｜]{{1,{LABEL_MAX}}}?)\s*[|｜]\s*(?P<text>\S.*)$")
+
+
+def split_label(text: str) -> tuple[str | None, str]:
+    """("خاص", "نص") from "خاص | نص"; (None, text) when there is no short label before a bar."""
+    match = _LABELLED.match(text)
+    if match is None:
+        return None, text
+    return match["label"], match["text"]
+
+
+def label_and_text(data: TickerHeadlineCreate) -> tuple[str | None, str]:
+    """The label given, or the one split off the text when none is given."""
+    return (data.label, data.text) if data.label else split_label(data.text)
+
+
+def showing(now: datetime) -> ColumnElement[bool]:
+    """The headlines the public bar shows at ``now`` (needs Article outer-joined)."""
+    return and_(
+        col(TickerHeadline.is_active).is_(True),
+        or_(col(TickerHeadline.starts_at).is_(None), col(TickerHeadline.starts_at) <= now),
+        or_(col(TickerHeadline.ends_at).is_(None), col(TickerHeadline.ends_at) > now),
+        or_(col(TickerHeadline.article_id).is_(None), is_public(now)),
+    )
+
+
+def list_headlines(
+    session: Session, *, query: TickerListQuery, now: datetime | None = None
+) -> tuple[Sequence[TickerHeadline], str | None]:
+    """A page of headlines in bar order: by position, then newest first."""
+    stmt = select(TickerHeadline).outerjoin(
+        Article, col(TickerHeadline.article_id) == col(Article.id)
+    )
+    if not query.all:
+        stmt = stmt.where(showing(now or utc_now()))
+    if query.cursor is not None:
+        position, before_id = decode_cursor(query.cursor, kind=CURSOR_KIND, shape=(int, int))
+        stmt = stmt.where(
+            or_(
+                col(TickerHeadline.position) > position,
+                and_(col(TickerHeadline.position) == position, col(TickerHeadline.id) < before_id),
+            )
+        )
+    stmt = (
+        stmt.options(contains_eager(TickerHeadline.article))  # type: ignore[arg-type]
+        .order_by(col(TickerHeadline.position), col(TickerHeadline.id).desc())
+        .limit(query.limit + 1)
+    )
+    rows = session.exec(stmt).all()
+    if len(rows) <= query.limit:
+        return rows, None
+    last = rows[query.limit - 1]
+    return rows[: query.limit], encode_cursor(CURSOR_KIND, [last.position, last.id])
+
+
+def get_headline(
+    session: Session, headline_id: int, *, editor: bool = False, now: datetime | None = None
+) -> TickerHeadline:
+    """One headline; the public sees only those showing now (others are a 404)."""
+    stmt = (
+        select(TickerHeadline)
+        .outerjoin(Article, col(TickerHeadline.article_id) == col(Article.id))
+        .where(TickerHeadline.id == headline_id)
+        .options(contains_eager(TickerHeadline.article))  # type: ignore[arg-type]
+    )
+    if not editor:
+        stmt = stmt.where(showing(now or utc_now()))
+    headline = session.exec(stmt).first()
+    if headline is None:
+        raise NotFound(f"no headline with id {headline_id}")
+    return headline
+
+
+def create_headline(
+    session: Session, *, data: TickerHeadlineCreate, now: datetime | None = None
+) -> TickerHeadline:
+    now = now or utc_now()
+    label, text = label_and_text(data)
+    _ensure_article(session, data.article_id)
+    position = data.position
+    if position is None:
+        last = session.exec(select(func.max(TickerHeadline.position))).one()
+        position = 0 if last is None else last + 1
+    headline = TickerHeadline(
+        text=text,
+        label=label,
+        article_id=data.article_id,
+        url=data.url,
+        position=position,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        is_active=data.is_active,
+        lang=data.lang,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(headline)
+    session.commit()
+    return _reloaded(session, headline)
+
+
+def update_headline(
+    session: Session, headline_id: int, *, data: TickerHeadlineUpdate, now: datetime | None = None
+) -> TickerHeadline:
+    headline = get_headline(session, headline_id, editor=True)
+    fields = data.model_dump(exclude_unset=True)
+    if fields.get("article_id"):
+        _ensure_article(session, fields["article_id"])
+    # One link at most: setting one clears the other.
+    if fields.get("article_id"):
+        fields.setdefault("url", None)
+    if fields.get("url"):
+        fields.setdefault("article_id", None)
+    for name, value in fields.items():
+        setattr(headline, name, value)
+    starts_at, ends_at = headline.starts_at, headline.ends_at
+    if starts_at and ends_at and ends_at <= starts_at:
+        session.rollback()
+        raise InvalidInput("ends_at must be after starts_at", loc=("body", "ends_at"))
+    headline.updated_at = now or utc_now()
+    session.commit()
+    return _reloaded(session, headline)
+
+
+def delete_headline(session: Session, headline_id: int) -> None:
+    session.delete(get_headline(session, headline_id, editor=True))
+    session.commit()
+
+
+def reorder(session: Session, ids: Sequence[int], *, now: datetime | None = None) -> None:
+    """The listed headlines take positions 0, 1, 2, ... in that order and the others follow
+    in their current order, in one transaction. An unknown id changes nothing."""
+    headlines = session.exec(
+        select(TickerHeadline).order_by(col(TickerHeadline.position), col(TickerHeadline.id).desc())
+    ).all()
+    by_id = {headline.id: headline for headline in headlines}
+    for index, headline_id in enumerate(ids):
+        if headline_id not in by_id:
+            raise InvalidInput(f"no headline with id {headline_id}", loc=("body", "ids", index))
+    listed = set(ids)
+    in_order = [by_id[i] for i in ids] + [h for h in headlines if h.id not in listed]
+    now = now or utc_now()
+    for position, headline in enumerate(in_order):
+        if headline.position != position:
+            headline.position = position
+            headline.updated_at = now
+    session.commit()
+
+
+def _ensure_article(session: Session, article_id: int | None) -> None:
+    if article_id is not None and session.get(Article, article_id) is None:
+        raise InvalidInput(f"no article with id {article_id}", loc=("body", "article_id"))
+
+
+def _reloaded(session: Session, headline: TickerHeadline) -> TickerHeadline:
+    assert headline.id is not None
+    return session.exec(
+        select(TickerHeadline)
+        .where(TickerHeadline.id == headline.id)
+        .options(joinedload(TickerHeadline.article))  # type: ignore[arg-type]
+    ).one()
