@@ -8,9 +8,10 @@ from fastapi import Request, Response
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
 
 
-def entity_tag(kind: str, resource_id: int, version: int) -> str:
-    """A strong ETag naming one version of one resource: ``"article-42-v3"``."""
-    return f'"{kind}-{resource_id}-v{version}"'
+def entity_tag(kind: str, resource_id: int, version: int, *, extra: str = "") -> str:
+    """A strong ETag naming one version of one resource: ``"article-42-v3"``, with
+    ``extra`` for what changes the answer without being an edit (``"article-42-v3-c7"``)."""
+    return f'"{kind}-{resource_id}-v{version}{extra}"'
 
 
 def parse_entity_tags(header: str) -> list[tuple[bool, str]] | None:

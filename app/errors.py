@@ -178,6 +178,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 class TooManyRequests(AkhbarError):
     status = 429
 
-    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+    def __init__(
+        self, detail: str, *, retry_after_seconds: int, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
-        self.headers = {"Retry-After": str(retry_after_seconds)}
+        self.headers = {**(headers or {}), "Retry-After": str(retry_after_seconds)}

@@ -7,9 +7,12 @@ from fastapi import FastAPI
 
 from app.articles.router import router as articles_router
 from app.auth.router import router as tokens_router
+from app.comments.router import router as comments_router
+from app.comments.service import CommentPolicy
 from app.config import Settings, load_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
+from app.limits import create_limiter
 from app.middleware import RejectNulMiddleware
 from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
 from app.ops.migrations import head_revisions
@@ -31,10 +34,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_seconds=settings.ticker_poll_seconds,
             streams_per_client=settings.ticker_streams_per_client,
         )
+        app.state.limiter = create_limiter(settings.redis_url, prefix=settings.redis_prefix)
         try:
             yield
         finally:
             await app.state.ticker_watcher.close()
+            app.state.limiter.close()
             engine.dispose()
 
     app = FastAPI(
@@ -49,10 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.head_revisions = head_revisions(settings)
+    app.state.comment_policy = CommentPolicy.from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(RejectNulMiddleware)
     app.include_router(articles_router)
     app.include_router(taxonomy_router)
+    app.include_router(comments_router)
     app.include_router(ticker_router)
     app.include_router(tokens_router)
     app.include_router(ops_router)

@@ -1,5 +1,6 @@
 """Article request dependencies: who sees what, and which version a write expects."""
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Query
@@ -43,11 +44,13 @@ def _expected_version(
     """The version named by If-Match, or None when the client sent none (or ``*``)."""
     if if_match is None or if_match.strip() == "*":
         return None
-    prefix = f"article-{article_id}-v"
+    ours = re.compile(rf"article-{article_id}-v(\d+)(?:-c\d+)?")
     for weak, tag in parse_entity_tags(if_match) or []:
-        # If-Match uses the strong comparison: a weak tag never matches.
-        if not weak and tag.startswith(prefix) and tag[len(prefix) :].isdigit():
-            return int(tag[len(prefix) :])
+        # If-Match uses the strong comparison: a weak tag never matches. The comment count
+        # in the tag is not part of the version an editor edited.
+        match = None if weak else ours.fullmatch(tag)
+        if match:
+            return int(match[1])
     raise PreconditionFailed("If-Match names no version of this article: fetch it again")
 
 

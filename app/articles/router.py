@@ -41,9 +41,14 @@ WRITE_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
 OPTIONAL_TOKEN: dict[str, Any] = {TOKEN_OPTIONAL: True}
 
 
-def _article_answer(response: Response, article: Article) -> ArticlePublic:
+def article_etag(article: Article) -> str:
+    """Its version, and its approved-comment count (which moderation changes, not edits)."""
     assert article.id is not None
-    response.headers["ETag"] = entity_tag("article", article.id, article.version)
+    return entity_tag("article", article.id, article.version, extra=f"-c{article.comment_count}")
+
+
+def _article_answer(response: Response, article: Article) -> ArticlePublic:
+    response.headers["ETag"] = article_etag(article)
     return ArticlePublic.from_article(article)
 
 
@@ -96,8 +101,7 @@ def get_article(
     articles that never existed; a token with `articles:write` sees them all.
     """
     article = service.get_article(session, ref, editor=editor)
-    assert article.id is not None
-    unchanged = not_modified(request, entity_tag("article", article.id, article.version))
+    unchanged = not_modified(request, article_etag(article))
     return unchanged or _article_answer(response, article)
 
 

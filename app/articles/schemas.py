@@ -50,6 +50,7 @@ class ArticleListItem(BaseModel):
     authors: list[TermRef] = Field(description="Bylines, in the order the editor gave.")
     featured_image: FeaturedImage | None
     comments_enabled: bool = Field(examples=[True])
+    comment_count: int = Field(description="Approved comments.", examples=[7])
     word_count: int = Field(examples=[412])
     reading_time_minutes: int = Field(examples=[3])
     version: int = Field(examples=[1])
@@ -113,6 +114,7 @@ def _article_fields(article: Article) -> dict[str, object]:
         "authors": [TermRef.model_validate(author) for author in article.authors],
         "featured_image": _featured_image(article),
         "comments_enabled": article.comments_enabled,
+        "comment_count": article.comment_count,
         "word_count": article.word_count,
         "reading_time_minutes": article.reading_time_minutes,
         "version": article.version,

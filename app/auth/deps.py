@@ -81,4 +81,5 @@ class RequireScope:
 ArticleEditor = Annotated[Principal, Depends(RequireScope(Scope.articles_write))]
 TaxonomyEditor = Annotated[Principal, Depends(RequireScope(Scope.taxonomy_write))]
 TickerEditor = Annotated[Principal, Depends(RequireScope(Scope.ticker_write))]
+CommentModerator = Annotated[Principal, Depends(RequireScope(Scope.comments_moderate))]
 Admin = Annotated[Principal, Depends(RequireScope(Scope.admin))]

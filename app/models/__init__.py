@@ -13,6 +13,7 @@ from app.models.article import (
 )
 from app.models.auth import ApiToken
 from app.models.base import Timestamped
+from app.models.comment import Comment, CommentStatus
 from app.models.taxonomy import Author, Category, Tag
 from app.models.ticker import TickerHeadline
 
@@ -28,6 +29,8 @@ __all__ = [
     "ArticleTag",
     "Author",
     "Category",
+    "Comment",
+    "CommentStatus",
     "RevisionReason",
     "Tag",
     "TickerHeadline",

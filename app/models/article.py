@@ -88,6 +88,8 @@ class Article(Timestamped, table=True):
     version: int = 1
     word_count: int = 0
     reading_time_minutes: int = 0
+    # Approved comments, kept in step by every moderation change.
+    comment_count: int = 0
 
     @declared_attr  # type: ignore[arg-type]
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from app.models.article import EXCERPT_MAX, TITLE_MAX
 from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX
+from app.models.comment import COMMENT_AUTHOR_MAX, COMMENT_BODY_MAX
 from app.models.ticker import HEADLINE_MAX, LABEL_MAX
 from app.text.slugs import is_valid_slug
 from app.text.unicode import has_bidi_controls, has_nul, nfc, without_bidi_controls
@@ -32,6 +33,12 @@ def _one_clean_line(value: Any) -> Any:
     collapsed to single spaces."""
     value = _nfc_without_nul(value)
     return " ".join(without_bidi_controls(value).split()) if isinstance(value, str) else value
+
+
+def _text_without_bidi_controls(value: Any) -> Any:
+    """For free text from readers: bidi controls and marks removed rather than refused."""
+    value = _nfc_without_nul(value)
+    return without_bidi_controls(value) if isinstance(value, str) else value
 
 
 def _without_bidi_controls(value: str) -> str:
@@ -74,5 +81,11 @@ WebUrl = Annotated[
     _Clean,
 ]
 _CleanLine = BeforeValidator(_one_clean_line)
+CommentBody = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_BODY_MAX),
+    BeforeValidator(_text_without_bidi_controls),
+]
+CommentAuthor = Annotated[str, _line(COMMENT_AUTHOR_MAX), _NoBidi, _Clean]
 HeadlineText = Annotated[str, _line(HEADLINE_MAX), _CleanLine]
 HeadlineLabel = Annotated[str, _line(LABEL_MAX), _CleanLine]

@@ -50,8 +50,8 @@ def revisions_of(session: Session, article_id: int) -> list[ArticleRevision]:
     )
 
 
-def etag(article_id: int, version: int) -> str:
-    return f'"article-{article_id}-v{version}"'
+def etag(article_id: int, version: int, comments: int = 0) -> str:
+    return f'"article-{article_id}-v{version}-c{comments}"'
 
 
 class TestCreateArticle:

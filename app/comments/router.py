@@ -1,0 +1,155 @@
+"""Reader comments: posting and reading under each article, moderation under /v1/comments."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from app.articles.router import ArticleRef
+from app.auth.deps import CommentModerator
+from app.client import ClientAddress
+from app.comments import service
+from app.comments.schemas import (
+    CommentAccepted,
+    CommentCreate,
+    CommentModeration,
+    CommentPage,
+    CommentPublic,
+    CommentUpdate,
+    ModerationPage,
+    ModerationQuery,
+)
+from app.comments.service import CommentPolicy
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.limits import Limiter
+from app.pagination import PageQueryDep, build_page
+from app.params import RowId
+
+router = APIRouter(tags=["comments"])
+
+
+def _policy(request: Request) -> CommentPolicy:
+    policy: CommentPolicy = request.app.state.comment_policy
+    return policy
+
+
+def _limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.limiter
+    return limiter
+
+
+@router.post(
+    "/v1/articles/{ref}/comments",
+    summary="Post a comment",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CommentAccepted,
+    responses={
+        201: {"description": "Approved at once (where comments are approved automatically)."},
+        **problem_responses(403, 404, 409, 422, 429),
+    },
+)
+def post_comment(
+    ref: ArticleRef,
+    data: CommentCreate,
+    response: Response,
+    session: SessionDep,
+    client: ClientAddress,
+    policy: Annotated[CommentPolicy, Depends(_policy)],
+    limiter: Annotated[Limiter, Depends(_limiter)],
+    user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> CommentAccepted:
+    """Leave a comment under a published article: 202 and `pending` while it waits for a
+    moderator (201 and `approved` where comments are approved automatically). The e-mail
+    address is required and is never published.
+
+    Limits per client: a few comments a minute (`RateLimit-*` headers say where you
+    stand), not two within seconds (429 with `Retry-After`), not the same text twice on
+    the same article (409). 403 when comments are closed on the article."""
+    posted = service.post_comment(
+        session,
+        article_ref=ref,
+        data=data,
+        client=client,
+        user_agent=user_agent,
+        policy=policy,
+        limiter=limiter,
+    )
+    response.headers.update(posted.rate.headers())
+    if posted.shown_status == "approved":
+        response.status_code = status.HTTP_201_CREATED
+    return CommentAccepted(id=posted.comment_id, status=posted.shown_status)
+
+
+@router.get(
+    "/v1/articles/{ref}/comments",
+    summary="List an article's comments",
+    response_model=CommentPage,
+    responses=problem_responses(404, 422),
+)
+def list_article_comments(
+    ref: ArticleRef, request: Request, response: Response, session: SessionDep, page: PageQueryDep
+) -> CommentPage:
+    """Approved comments, oldest first; `parent_id` threads the replies."""
+    rows, next_cursor = service.list_public_comments(
+        session, ref, limit=page.limit, cursor=page.cursor
+    )
+    return build_page(
+        CommentPage,
+        [CommentPublic.from_comment(row) for row in rows],
+        limit=page.limit,
+        next_cursor=next_cursor,
+        request=request,
+        response=response,
+    )
+
+
+@router.get(
+    "/v1/comments",
+    summary="The moderation queue",
+    response_model=ModerationPage,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_comments_for_moderation(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    query: Annotated[ModerationQuery, Query()],
+    _moderator: CommentModerator,
+) -> ModerationPage:
+    """Comments in any state, oldest first, with the e-mail addresses and request
+    metadata only moderators see. Needs a token with `comments:moderate`."""
+    rows, next_cursor = service.list_for_moderation(session, query=query)
+    return build_page(
+        ModerationPage,
+        [CommentModeration.from_comment(row) for row in rows],
+        limit=query.limit,
+        next_cursor=next_cursor,
+        request=request,
+        response=response,
+    )
+
+
+@router.patch(
+    "/v1/comments/{comment_id}",
+    summary="Moderate a comment",
+    response_model=CommentModeration,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def moderate_comment(
+    comment_id: RowId, data: CommentUpdate, session: SessionDep, _moderator: CommentModerator
+) -> CommentModeration:
+    """Approve, hold, mark as spam or trash a comment, or edit its text. Needs a token with
+    `comments:moderate`."""
+    return CommentModeration.from_comment(service.moderate(session, comment_id, data=data))
+
+
+@router.delete(
+    "/v1/comments/{comment_id}",
+    summary="Trash a comment",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def trash_comment(comment_id: RowId, session: SessionDep, _moderator: CommentModerator) -> None:
+    """Move a comment to the trash: off the page, recoverable with a `PATCH` of its
+    status. Needs a token with `comments:moderate`."""
+    service.trash(session, comment_id)

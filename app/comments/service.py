@@ -1,0 +1,261 @@
+"""Posting, listing and moderating reader comments, and the defences around posting.
+
+Functions that change something commit before they return.
+"""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.articles.service import get_article
+from app.comments.schemas import CommentCreate, CommentUpdate, ModerationQuery
+from app.config import Settings
+from app.db import utc_now
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from app.limits import Limiter, RateState
+from app.models import Article, Comment, CommentStatus
+from app.pagination import decode_cursor, encode_cursor
+from app.text.arabic import search_key
+
+MAX_DEPTH = 5
+CURSOR_KIND = "comment"
+_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+# Proclitics a disallowed word may hide behind: و ف ب ك ل and the article ال.
+_PROCLITIC = re.compile(r"^(?:[وف]?(?:[بكل]|ال|بال|كال|لل|وال)?)")
+
+
+@dataclass(frozen=True)
+class CommentPolicy:
+    auto_approve: bool
+    flood_seconds: int
+    rate_limit: int
+    rate_window_seconds: int
+    max_links: int
+    disallowed_words: frozenset[str]
+    disallowed_phrases: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CommentPolicy":
+        keys = [search_key(word).strip() for word in settings.comments_disallowed_words]
+        keys = [" ".join(key.split()) for key in keys if key.strip()]
+        limit, window = settings.comments_rate
+        return cls(
+            auto_approve=settings.comments_auto_approve,
+            flood_seconds=settings.comments_flood_seconds,
+            rate_limit=limit,
+            rate_window_seconds=window,
+            max_links=settings.comments_max_links,
+            disallowed_words=frozenset(key for key in keys if " " not in key),
+            disallowed_phrases=tuple(key for key in keys if " " in key),
+        )
+
+    def has_disallowed_words(self, text: str) -> bool:
+        """Matched on the normalised text, so tashkeel, tatweel or a zero-width character
+        inside a word cannot slip it past; a word also matches behind a proclitic."""
+        key = " ".join(re.sub(r"[^\w]+", " ", search_key(text)).split())
+        if any(phrase in f" {key} " for phrase in (f" {p} " for p in self.disallowed_phrases)):
+            return True
+        for token in key.split():
+            if token in self.disallowed_words:
+                return True
+            stripped = _PROCLITIC.sub("", token, count=1)
+            if stripped != token and stripped in self.disallowed_words:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Posted:
+    comment_id: int
+    # What the poster is told: a comment the honeypot caught is answered exactly as an
+    # honest one would be.
+    shown_status: CommentStatus
+    rate: RateState
+
+
+def post_comment(
+    session: Session,
+    *,
+    article_ref: str,
+    data: CommentCreate,
+    client: str,
+    user_agent: str | None,
+    policy: CommentPolicy,
+    limiter: Limiter,
+    now: datetime | None = None,
+) -> Posted:
+    """Check the defences, file the comment and commit it."""
+    now = now or utc_now()
+    rate = _check_limits(client, policy=policy, limiter=limiter)
+    article = get_article(session, article_ref, now=now)
+    assert article.id is not None
+    if not article.comments_enabled:
+        raise Forbidden("comments are closed on this article")
+    depth = _depth_under(session, data.parent_id, article_id=article.id)
+    body_hash = _body_hash(data.body)
+    duplicate = session.exec(
+        select(Comment.id).where(
+            Comment.article_id == article.id,
+            Comment.author_email == data.author_email,
+            Comment.body_hash == body_hash,
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict("you have already posted this comment on this article")
+
+    honest_status = CommentStatus.approved if policy.auto_approve else CommentStatus.pending
+    status, held_reason = honest_status, None
+    if len(_LINK.findall(data.body)) > policy.max_links:
+        status, held_reason = CommentStatus.pending, "links"
+    if policy.has_disallowed_words(f"{data.author_name} {data.body}"):
+        status, held_reason = CommentStatus.spam, "disallowed_word"
+    if data.homepage:
+        status, held_reason = CommentStatus.spam, "honeypot"
+
+    comment = Comment(
+        article_id=article.id,
+        parent_id=data.parent_id,
+        depth=depth,
+        author_name=data.author_name,
+        author_email=data.author_email,
+        author_url=data.author_url,
+        body=data.body,
+        body_hash=body_hash,
+        status=status,
+        held_reason=held_reason,
+        client_ip=client,
+        user_agent=user_agent[:400] if user_agent else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(comment)
+    session.flush()
+    if status is CommentStatus.approved:
+        _refresh_count(session, article.id)
+    session.commit()
+    assert comment.id is not None
+    shown = honest_status if held_reason == "honeypot" else status
+    if shown is CommentStatus.spam:
+        shown = CommentStatus.pending  # a spammer learns nothing from the answer
+    return Posted(comment_id=comment.id, shown_status=shown, rate=rate)
+
+
+def _check_limits(client: str, *, policy: CommentPolicy, limiter: Limiter) -> RateState:
+    rate = limiter.hit(
+        f"comments:{client}", limit=policy.rate_limit, window_seconds=policy.rate_window_seconds
+    )
+    if not rate.allowed:
+        raise TooManyRequests(
+            f"at most {policy.rate_limit} comments per {policy.rate_window_seconds} s",
+            retry_after_seconds=rate.reset_seconds,
+            headers=rate.headers(),
+        )
+    if policy.flood_seconds:
+        wait = limiter.flood_wait(f"comments:{client}", seconds=policy.flood_seconds)
+        if wait:
+            raise TooManyRequests(
+                f"wait {wait} s before posting another comment",
+                retry_after_seconds=wait,
+                headers=rate.headers(),
+            )
+    return rate
+
+
+def _depth_under(session: Session, parent_id: int | None, *, article_id: int) -> int:
+    if parent_id is None:
+        return 0
+    parent = session.get(Comment, parent_id)
+    if (
+        parent is None
+        or parent.article_id != article_id
+        or parent.status is not CommentStatus.approved
+    ):
+        raise InvalidInput(
+            "no approved comment with this id on this article", loc=("body", "parent_id")
+        )
+    if parent.depth + 1 >= MAX_DEPTH:
+        raise InvalidInput(f"replies nest at most {MAX_DEPTH} deep", loc=("body", "parent_id"))
+    return parent.depth + 1
+
+
+def _body_hash(body: str) -> str:
+    return hashlib.sha256(" ".join(search_key(body).split()).encode()).hexdigest()
+
+
+def list_public_comments(
+    session: Session, article_ref: str, *, limit: int, cursor: str | None
+) -> tuple[Sequence[Comment], str | None]:
+    """An article's approved comments, oldest first (404 if the article is not public)."""
+    article = get_article(session, article_ref)
+    stmt = select(Comment).where(
+        Comment.article_id == article.id, Comment.status == CommentStatus.approved
+    )
+    return _page(session, stmt, limit=limit, cursor=cursor)
+
+
+def list_for_moderation(
+    session: Session, *, query: ModerationQuery
+) -> tuple[Sequence[Comment], str | None]:
+    """The moderation queue, oldest first."""
+    stmt = select(Comment)
+    if query.status is not None:
+        stmt = stmt.where(Comment.status == query.status)
+    if query.article is not None:
+        article = get_article(session, query.article, editor=True)
+        stmt = stmt.where(Comment.article_id == article.id)
+    return _page(session, stmt, limit=query.limit, cursor=query.cursor)
+
+
+def _page(
+    session: Session, stmt: SelectOfScalar[Comment], *, limit: int, cursor: str | None
+) -> tuple[Sequence[Comment], str | None]:
+    if cursor is not None:
+        (after_id,) = decode_cursor(cursor, kind=CURSOR_KIND, shape=(int,))
+        stmt = stmt.where(col(Comment.id) > after_id)
+    rows: Sequence[Comment] = session.exec(stmt.order_by(col(Comment.id)).limit(limit + 1)).all()
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(CURSOR_KIND, [rows[limit - 1].id])
+
+
+def moderate(
+    session: Session, comment_id: int, *, data: CommentUpdate, now: datetime | None = None
+) -> Comment:
+    """Change a comment's status or body; the article's approved count follows."""
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound(f"no comment with id {comment_id}")
+    fields = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "body" in fields:
+        comment.body = fields["body"]
+        comment.body_hash = _body_hash(fields["body"])
+    if "status" in fields:
+        comment.status = fields["status"]
+    comment.updated_at = now or utc_now()
+    session.flush()
+    _refresh_count(session, comment.article_id)
+    session.commit()
+    return comment
+
+
+def trash(session: Session, comment_id: int) -> None:
+    moderate(session, comment_id, data=CommentUpdate(status=CommentStatus.trash))
+
+
+def _refresh_count(session: Session, article_id: int) -> None:
+    """Recount rather than increment: the count can never drift from the rows."""
+    approved = (
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.article_id == article_id, Comment.status == CommentStatus.approved)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Article).where(col(Article.id) == article_id).values(comment_count=approved)
+    )
