@@ -7,11 +7,13 @@ empty, migrated database: a copy of the SQLite file, or PostgreSQL tables trunca
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
@@ -25,6 +27,7 @@ from app.models import metadata
 from app.ops.migrations import upgrade_to_head
 
 POSTGRES_URL = os.environ.get("AKHBAR_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("AKHBAR_TEST_REDIS_URL")
 
 BACKENDS = [
     "sqlite",
@@ -77,7 +80,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         path = tmp_path / "akhbar.db"
         # The template was closed cleanly, so the database is entirely in the main file.
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield Settings(database_url=f"sqlite:///{path}")
+        yield Settings(database_url=f"sqlite:///{path}", redis_url=None)
         return
     url = request.getfixturevalue("postgres_template")
     engine = create_db_engine(Settings(database_url=url))
@@ -85,7 +88,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    yield Settings(database_url=url)
+    yield Settings(database_url=url, redis_url=None)
 
 
 @pytest.fixture
@@ -111,3 +114,24 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+LIMITERS = [
+    "memory",
+    pytest.param(
+        "redis",
+        marks=pytest.mark.skipif(
+            not REDIS_URL, reason="AKHBAR_TEST_REDIS_URL is not set (CI sets it)"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=LIMITERS)
+def limiter_settings(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Settings that put rate-limit state in memory, or in Redis under a fresh prefix."""
+    if request.param == "memory":
+        return {"redis_url": None}
+    assert REDIS_URL is not None
+    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()  # fail, not skip
+    return {"redis_url": REDIS_URL, "redis_prefix": f"akhbar-test-{uuid.uuid4().hex}:"}

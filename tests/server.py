@@ -15,8 +15,15 @@ import httpx2 as httpx
 AKHBAR = str(Path(sys.executable).parent / "akhbar")
 
 
+def clean_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without its AKHBAR_* settings, plus ``settings``: a
+    server under test gets only the configuration the test gives it."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
+    return {**inherited, **settings}
+
+
 def akhbar(*args: str, database_url: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AKHBAR_DATABASE_URL": database_url}
+    env = clean_environment(AKHBAR_DATABASE_URL=database_url)
     return subprocess.run(
         [AKHBAR, *args], env=env, capture_output=True, text=True, timeout=120, check=check
     )
@@ -34,7 +41,7 @@ def running_server(
 ) -> Iterator[str]:
     """`akhbar serve` on a free loopback port; yields its base URL, stops it afterwards."""
     port = free_port()
-    env = {**os.environ, **(env or {}), "AKHBAR_DATABASE_URL": database_url}
+    env = clean_environment(**(env or {}), AKHBAR_DATABASE_URL=database_url)
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [AKHBAR, "serve", "--port", str(port), "--workers", str(workers)],
