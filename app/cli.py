@@ -1,5 +1,6 @@
 """The ``akhbar`` command line: migrate, demo, serve, openapi."""
 
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,8 @@ from app.config import PROJECT_ROOT, Settings, SettingsError, load_settings
 cli = typer.Typer(help="Akhbar (أخبار): a headless, Arabic-first news content API.")
 tokens_cli = typer.Typer(help="Mint, list and revoke API tokens.")
 cli.add_typer(tokens_cli, name="tokens")
+search_cli = typer.Typer(help="The full-text search index.")
+cli.add_typer(search_cli, name="search")
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
@@ -155,6 +158,22 @@ def revoke_token(token_id: Annotated[int, typer.Argument(min=1, help="The token'
             typer.echo(f"akhbar: {exc.detail}", err=True)
             raise typer.Exit(1) from None
         typer.echo(f"token {token.id} ({token.name}) revoked at {_when(token.revoked_at)}")
+
+
+@search_cli.command("reindex")
+def reindex() -> None:
+    """Rebuild the search index from every article, with a progress bar."""
+    from sqlmodel import func, select
+
+    from app.db import session_for
+    from app.models import Article
+    from app.search.index import rebuild_index
+
+    with session_for(_settings()) as session:
+        total = session.exec(select(func.count()).select_from(Article)).one()
+        with typer.progressbar(length=total, label="indexing", file=sys.stderr) as bar:
+            done = rebuild_index(session, progress=bar.update)
+    typer.echo(f"indexed {done} articles")
 
 
 def _when(moment: datetime | None) -> str:

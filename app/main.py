@@ -17,6 +17,7 @@ from app.middleware import RejectNulMiddleware
 from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
 from app.ops.migrations import head_revisions
 from app.ops.router import router as ops_router
+from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.ticker.router import router as ticker_router
 from app.ticker.stream import TickerWatcher
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RejectNulMiddleware)
     app.include_router(articles_router)
     app.include_router(taxonomy_router)
+    app.include_router(search_router)
     app.include_router(comments_router)
     app.include_router(ticker_router)
     app.include_router(tokens_router)

@@ -41,6 +41,7 @@ TAGS = [
     {"name": "categories", "description": "Sections of the publication."},
     {"name": "tags", "description": "Topics that cut across sections."},
     {"name": "authors", "description": "The people in the bylines."},
+    {"name": "search", "description": "Arabic-aware full-text search."},
     {"name": "comments", "description": "Reader comments, and their moderation."},
     {"name": "ticker", "description": "The breaking-news bar, and its live stream."},
     {"name": "tokens", "description": "API tokens for editors and tools (admin only)."},

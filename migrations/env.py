@@ -11,6 +11,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from app.config import Settings, load_settings
 from app.db import UTCDateTime, create_db_engine
 from app.models import metadata
+from app.search.index import SEARCH_TABLES
 
 config = context.config
 if config.config_file_name is not None:
@@ -32,6 +33,13 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     return False
 
 
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave the full-text index tables (made by hand in their migration) out of autogenerate."""
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -41,6 +49,7 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
         compare_server_default=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from app.auth.secrets import is_well_formed
@@ -133,3 +133,24 @@ class TestTokensCommands:
 
         assert result.returncode == 2
         assert "'root' is not one of" in result.stderr
+
+
+class TestSearchReindex:
+    def test_rebuilds_a_lost_index(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'news.db'}"
+        akhbar("migrate", database_url=url)
+        akhbar("demo", database_url=url)
+        engine = create_db_engine(Settings(database_url=url))
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM article_fts"))
+        engine.dispose()
+
+        result = akhbar("search", "reindex", database_url=url)
+
+        engine = create_db_engine(Settings(database_url=url))
+        with engine.connect() as connection:
+            indexed = connection.execute(text("SELECT count(*) FROM article_fts")).scalar_one()
+        engine.dispose()
+        articles = len(demo_content()["articles"])
+        assert result.stdout.splitlines()[-1] == f"indexed {articles} articles"
+        assert indexed == articles

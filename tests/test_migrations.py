@@ -14,6 +14,7 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.models import metadata
 from app.ops.migrations import alembic_config
+from app.search.index import SEARCH_TABLES
 from tests.conftest import BACKENDS, create_postgres_database
 
 
@@ -30,7 +31,14 @@ def schema_differences(settings: Settings) -> list[object]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "compare_server_default": True}
+                connection,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": True,
+                    "include_object": lambda obj, name, type_, *_: (
+                        not (type_ == "table" and name.startswith(SEARCH_TABLES))
+                    ),
+                },
             )
             return list(compare_metadata(context, metadata))
     finally:
@@ -38,9 +46,12 @@ def schema_differences(settings: Settings) -> list[object]:
 
 
 def table_names(settings: Settings) -> set[str]:
+    """The tables, the full-text index's own ones apart."""
     engine = create_db_engine(settings)
     try:
-        return set(inspect(engine).get_table_names())
+        return {
+            name for name in inspect(engine).get_table_names() if not name.startswith(SEARCH_TABLES)
+        }
     finally:
         engine.dispose()
 

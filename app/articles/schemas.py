@@ -133,15 +133,9 @@ class ArticleView(StrEnum):
     deleted = "deleted"
 
 
-class ArticleListQuery(PageQuery):
-    """Paging and the filters of the article list (all optional, combined with AND)."""
+class ArticleFilters(BaseModel):
+    """The filters of article lists and search (all optional, combined with AND)."""
 
-    status: ArticleView | None = Field(
-        None,
-        description="Editors only (a token with `articles:write`), except `published`: "
-        "`draft`, `scheduled` (published with a future time), `archived` or `deleted`. "
-        "Drafts, archived and deleted articles come newest-created first.",
-    )
     category: str | None = Field(None, description="Category slug.", examples=["سياسة"])
     tag: str | None = Field(None, description="Tag slug.", examples=["مفاوضات"])
     author: str | None = Field(None, description="Author slug.", examples=["سلمى-الخطيب"])
@@ -159,6 +153,17 @@ class ArticleListQuery(PageQuery):
         None,
         description="Published strictly before this time (with an offset).",
         examples=["2026-12-01T00:00:00+03:00"],
+    )
+
+
+class ArticleListQuery(PageQuery, ArticleFilters):
+    """Paging, filters, and the editor's status views."""
+
+    status: ArticleView | None = Field(
+        None,
+        description="Editors only (a token with `articles:write`), except `published`: "
+        "`draft`, `scheduled` (published with a future time), `archived` or `deleted`. "
+        "Drafts, archived and deleted articles come newest-created first.",
     )
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.articles.schemas import (
     ArticleCreate,
+    ArticleFilters,
     ArticleListQuery,
     ArticleUpdate,
     ArticleView,
@@ -41,6 +42,7 @@ from app.models import (
 )
 from app.pagination import decode_cursor, encode_cursor, parse_cursor_time
 from app.params import ID_MAX
+from app.search.index import index_article, remove_article
 from app.taxonomy.service import resolve_term_id
 from app.text.html import (
     derive_excerpt,
@@ -98,7 +100,7 @@ def list_articles(
     Who may ask for which view is the caller's business (see ``deps``).
     """
     now = now or utc_now()
-    stmt = select(Article).where(_view(query.status, now), *_filters(session, query))
+    stmt = select(Article).where(_view(query.status, now), *article_filters(session, query))
     by_publication = query.status in (None, ArticleView.published, ArticleView.scheduled)
     order: tuple[UnaryExpression[Any], ...]
     if by_publication:
@@ -126,7 +128,8 @@ def list_articles(
     return rows, encode_cursor(BY_ID, [last.id])
 
 
-def _filters(session: Session, query: ArticleListQuery) -> list[ColumnElement[bool]]:
+def article_filters(session: Session, query: ArticleFilters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the list filters (category, tag, author, flags, lang, dates)."""
     where: list[ColumnElement[bool]] = []
     if query.category is not None:
         category_id = resolve_term_id(session, Category, query.category, loc=("query", "category"))
@@ -254,6 +257,7 @@ def create_article(
     with _saving(session, slug):
         session.flush()
         _link_terms(session, article, terms)
+        index_article(session, article)
         session.commit()
     return get_article_for_edit(session, _id(article))
 
@@ -288,6 +292,7 @@ def update_article(
     article.updated_at = now
     with _saving(session, article.slug):
         _link_terms(session, article, terms)
+        index_article(session, article)
         session.commit()
     return get_article_for_edit(session, article_id)
 
@@ -335,6 +340,7 @@ def purge_article(session: Session, article_id: int) -> None:
     article = get_article_for_edit(session, article_id)
     if article.deleted_at is None:
         raise Conflict("only a deleted article can be purged: delete it first")
+    remove_article(session, article_id)
     session.execute(delete(Article).where(col(Article.id) == article_id))
     session.commit()
 

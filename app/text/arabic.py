@@ -11,6 +11,7 @@ zero-width character inside it and the word without.
 5. every decimal digit to ASCII; 6. casefold.
 """
 
+import re
 import unicodedata
 
 ZERO_WIDTH_SPACE = "\u200b"
@@ -49,3 +50,34 @@ def search_key(text: str) -> str:
         else:
             out.append(_FOLDS.get(char, char))
     return "".join(out).casefold()
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+# The proclitics a reader may or may not write: the conjunctions و ف, the prepositions
+# ب ك ل, and the article ال, alone or combined ("وبال", "فلل"). Longest first.
+_PROCLITICS = sorted(
+    {"ال", "لل", *(c + "ال" for c in "وفبكل"), *(c + p + "ال" for c in "وف" for p in "بكل")}
+    | {c + p for c in "وف" for p in "بكل"}
+    | set("وفبكل"),
+    key=len,
+    reverse=True,
+)
+MIN_STEM_LENGTH = 3
+
+
+def key_tokens(text: str) -> list[str]:
+    """The words of ``text`` in matching form (letters and digits of any script)."""
+    return _TOKEN.findall(search_key(text))
+
+
+def stems(token: str) -> set[str]:
+    """A matching-form token and every reading of it without leading proclitics that
+    leaves enough of a word: "والمفاوضات" → {والمفاوضات, المفاوضات, مفاوضات}. Two
+    spellings of a word meet when their stems meet ("لفلسطين" and "فلسطين" share
+    "فلسطين"); a letter that only looks like a proclitic ("فلسطين" → "لسطين") adds a
+    harmless extra reading rather than losing the word."""
+    found = {token}
+    for proclitic in _PROCLITICS:
+        if token.startswith(proclitic) and len(token) - len(proclitic) >= MIN_STEM_LENGTH:
+            found.add(token[len(proclitic) :])
+    return found

@@ -1,0 +1,117 @@
+"""The full-text index: normalised article text, kept in step with every article write.
+
+SQLite: an FTS5 table ``article_fts`` (rowid = article id) over the normalised title,
+excerpt and body, plus a ``stems`` column holding every proclitic-free reading of every
+word. PostgreSQL: ``article_search`` with one weighted ``tsvector`` (A title, B excerpt,
+C body, D stems) under a GIN index. Both hold the text through ``search_key``, never raw:
+SQLite's unicode61 tokenizer would split words at every haraka otherwise.
+
+Neither table is in the SQLModel metadata (their types have no portable form): the
+migration creates them, and Alembic's comparison leaves them out (``SEARCH_TABLES``).
+"""
+
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import Connection, text
+from sqlmodel import Session, col, select
+
+from app.models import Article
+from app.text.arabic import key_tokens, stems
+
+SEARCH_TABLES = ("article_fts", "article_search")
+
+
+def _keys(value: str | None) -> str:
+    return " ".join(key_tokens(value or ""))
+
+
+def _stems(*values: str | None) -> str:
+    return " ".join(
+        sorted({s for value in values for t in key_tokens(value or "") for s in stems(t)})
+    )
+
+
+def index_article(session: Session, article: Article) -> None:
+    """Put the article's current text in the index (flushes; the caller commits)."""
+    session.flush()
+    params = {
+        "id": article.id,
+        "title": _keys(article.title),
+        "excerpt": _keys(article.excerpt),
+        "body": _keys(article.body_text),
+        "stems": _stems(article.title, article.excerpt, article.body_text),
+    }
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM article_fts WHERE rowid = :id"), {"id": article.id})
+        session.execute(
+            text(
+                "INSERT INTO article_fts (rowid, title, excerpt, body, stems)"
+                " VALUES (:id, :title, :excerpt, :body, :stems)"
+            ),
+            params,
+        )
+    else:
+        session.execute(
+            text(
+                "INSERT INTO article_search (article_id, document) VALUES (:id,"
+                " setweight(to_tsvector('simple', :title), 'A')"
+                " || setweight(to_tsvector('simple', :excerpt), 'B')"
+                " || setweight(to_tsvector('simple', :body), 'C')"
+                " || setweight(to_tsvector('simple', :stems), 'D'))"
+                " ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
+            ),
+            params,
+        )
+
+
+def remove_article(session: Session, article_id: int) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM article_fts WHERE rowid = :id"), {"id": article_id})
+    # On PostgreSQL the row goes with the article (ON DELETE CASCADE).
+
+
+def rebuild_index(
+    session: Session, *, progress: Callable[[int], None] | None = None, batch: int = 500
+) -> int:
+    """Index every article again, a batch per transaction; the number indexed."""
+    last_id, done = 0, 0
+    while True:
+        articles: Iterable[Article] = session.exec(
+            select(Article).where(col(Article.id) > last_id).order_by(col(Article.id)).limit(batch)
+        ).all()
+        articles = list(articles)
+        if not articles:
+            return done
+        for article in articles:
+            index_article(session, article)
+        session.commit()
+        last_id = articles[-1].id or last_id
+        done += len(articles)
+        if progress is not None:
+            progress(len(articles))
+
+
+def create_index_tables(connection: Connection) -> None:
+    """The DDL, for the migration."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(
+            text(
+                "CREATE VIRTUAL TABLE article_fts USING fts5("
+                "title, excerpt, body, stems, tokenize = 'unicode61 remove_diacritics 0')"
+            )
+        )
+    else:
+        connection.execute(
+            text(
+                "CREATE TABLE article_search (article_id INTEGER PRIMARY KEY"
+                " REFERENCES article (id) ON DELETE CASCADE, document TSVECTOR NOT NULL)"
+            )
+        )
+        connection.execute(
+            text("CREATE INDEX ix_article_search_document ON article_search USING GIN (document)")
+        )
+
+
+def drop_index_tables(connection: Connection) -> None:
+    table = "article_fts" if connection.dialect.name == "sqlite" else "article_search"
+    connection.execute(text(f"DROP TABLE {table}"))

@@ -1,0 +1,44 @@
+"""``GET /v1/search``."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.articles.schemas import ArticleListItem
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.pagination import build_page
+from app.search import service
+from app.search.schemas import SearchHit, SearchPage, SearchQuery
+
+router = APIRouter(prefix="/v1/search", tags=["search"])
+
+
+@router.get(
+    "",
+    summary="Search published articles",
+    response_model=SearchPage,
+    responses=problem_responses(422),
+)
+def search_articles(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    query: Annotated[SearchQuery, Query()],
+) -> SearchPage:
+    """Arabic-aware full-text search over published articles, best match first: "الاستانة"
+    finds "بالآستانة", "يعقب" finds "يعقِّب", "30 ديسمبر" finds "٣٠ ديسمبر", "مفاوضات"
+    finds "المفاوضات". Every word must match; "quoted words" match as a phrase. Takes the
+    filters of the article list. Each hit has a `snippet` with the matches in `<mark>`."""
+    hits, next_cursor = service.search(session, query=query)
+    return build_page(
+        SearchPage,
+        [
+            SearchHit(**ArticleListItem.from_article(article).model_dump(), snippet=snippet)
+            for article, snippet in hits
+        ],
+        limit=query.limit,
+        next_cursor=next_cursor,
+        request=request,
+        response=response,
+    )

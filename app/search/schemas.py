@@ -1,0 +1,29 @@
+"""Search requests and answers."""
+
+from pydantic import Field
+
+from app.articles.schemas import ArticleFilters, ArticleListItem
+from app.pagination import Page, PageQuery
+
+MAX_QUERY_LENGTH = 200
+
+
+class SearchQuery(PageQuery, ArticleFilters):
+    q: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_LENGTH,
+        description='Words to find, in any spelling; "quoted words" match as a phrase.',
+        examples=["مفاوضات الاستانة", '"وقف إطلاق النار"'],
+    )
+
+
+class SearchHit(ArticleListItem):
+    snippet: str = Field(
+        description="Plain text around the first match, HTML-escaped, with the matched "
+        "words in `<mark>`.",
+        examples=["… ترحب بلاده <mark>بالمفاوضات</mark> المرتقبة بشأن سوريا …"],
+    )
+
+
+class SearchPage(Page[SearchHit]):
+    pass
