@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from app.models import Article
 from app.text.arabic import key_tokens, stems
 
-SEARCH_TABLES = ("article_fts", "article_search")
+SEARCH_TABLES = ("article_fts", "article_trigram", "article_search")
 
 
 def _keys(value: str | None) -> str:
@@ -40,9 +40,11 @@ def index_article(session: Session, article: Article) -> None:
         "excerpt": _keys(article.excerpt),
         "body": _keys(article.body_text),
         "stems": _stems(article.title, article.excerpt, article.body_text),
+        "words": _stems(article.title, article.excerpt),
     }
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("DELETE FROM article_fts WHERE rowid = :id"), {"id": article.id})
+        assert article.id is not None
+        remove_article(session, article.id)
         session.execute(
             text(
                 "INSERT INTO article_fts (rowid, title, excerpt, body, stems)"
@@ -50,15 +52,19 @@ def index_article(session: Session, article: Article) -> None:
             ),
             params,
         )
+        session.execute(
+            text("INSERT INTO article_trigram (rowid, words) VALUES (:id, :words)"), params
+        )
     else:
         session.execute(
             text(
-                "INSERT INTO article_search (article_id, document) VALUES (:id,"
+                "INSERT INTO article_search (article_id, document, words) VALUES (:id,"
                 " setweight(to_tsvector('simple', :title), 'A')"
                 " || setweight(to_tsvector('simple', :excerpt), 'B')"
                 " || setweight(to_tsvector('simple', :body), 'C')"
-                " || setweight(to_tsvector('simple', :stems), 'D'))"
-                " ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
+                " || setweight(to_tsvector('simple', :stems), 'D'), :words)"
+                " ON CONFLICT (article_id) DO UPDATE"
+                " SET document = EXCLUDED.document, words = EXCLUDED.words"
             ),
             params,
         )
@@ -66,7 +72,8 @@ def index_article(session: Session, article: Article) -> None:
 
 def remove_article(session: Session, article_id: int) -> None:
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("DELETE FROM article_fts WHERE rowid = :id"), {"id": article_id})
+        for table in ("article_fts", "article_trigram"):
+            session.execute(text(f"DELETE FROM {table} WHERE rowid = :id"), {"id": article_id})
     # On PostgreSQL the row goes with the article (ON DELETE CASCADE).
 
 
@@ -100,18 +107,35 @@ def create_index_tables(connection: Connection) -> None:
                 "title, excerpt, body, stems, tokenize = 'unicode61 remove_diacritics 0')"
             )
         )
+        # Substrings of title and excerpt words, for the fuzzy fallback.
+        connection.execute(
+            text("CREATE VIRTUAL TABLE article_trigram USING fts5(words, tokenize = 'trigram')")
+        )
     else:
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
         connection.execute(
             text(
                 "CREATE TABLE article_search (article_id INTEGER PRIMARY KEY"
-                " REFERENCES article (id) ON DELETE CASCADE, document TSVECTOR NOT NULL)"
+                " REFERENCES article (id) ON DELETE CASCADE, document TSVECTOR NOT NULL,"
+                " words TEXT NOT NULL)"
             )
         )
         connection.execute(
             text("CREATE INDEX ix_article_search_document ON article_search USING GIN (document)")
         )
+        connection.execute(
+            text(
+                "CREATE INDEX ix_article_search_words ON article_search"
+                " USING GIN (words gin_trgm_ops)"
+            )
+        )
 
 
 def drop_index_tables(connection: Connection) -> None:
-    table = "article_fts" if connection.dialect.name == "sqlite" else "article_search"
-    connection.execute(text(f"DROP TABLE {table}"))
+    tables = (
+        ["article_fts", "article_trigram"]
+        if connection.dialect.name == "sqlite"
+        else ["article_search"]
+    )
+    for table in tables:
+        connection.execute(text(f"DROP TABLE {table}"))

@@ -34,8 +34,12 @@ def search_articles(
     return build_page(
         SearchPage,
         [
-            SearchHit(**ArticleListItem.from_article(article).model_dump(), snippet=snippet)
-            for article, snippet in hits
+            SearchHit(
+                **ArticleListItem.from_article(hit.article).model_dump(),
+                snippet=hit.snippet,
+                match=hit.match,
+            )
+            for hit in hits
         ],
         limit=query.limit,
         next_cursor=next_cursor,

@@ -1,5 +1,7 @@
 """Search requests and answers."""
 
+from typing import Literal
+
 from pydantic import Field
 
 from app.articles.schemas import ArticleFilters, ArticleListItem
@@ -22,6 +24,11 @@ class SearchHit(ArticleListItem):
         description="Plain text around the first match, HTML-escaped, with the matched "
         "words in `<mark>`.",
         examples=["… ترحب بلاده <mark>بالمفاوضات</mark> المرتقبة بشأن سوريا …"],
+    )
+    match: Literal["exact", "fuzzy"] = Field(
+        description="`fuzzy`: no exact match, but a close spelling of every word (a name "
+        "transliterated another way). Fuzzy hits follow the exact ones.",
+        examples=["exact"],
     )
 
 

@@ -2,7 +2,9 @@
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ColumnElement, column, func, literal_column, table, text
 from sqlalchemy.orm import joinedload, selectinload
@@ -18,6 +20,10 @@ from app.search.schemas import SearchQuery
 from app.text.arabic import key_tokens, stems
 
 CURSOR_KIND = "search"
+# With fewer exact hits than this on the first page, close spellings are tried too.
+FUZZY_BELOW = 3
+FUZZY_CANDIDATES = 200
+FUZZY_MIN_SIMILARITY = 0.45
 MAX_OFFSET = 1000
 SNIPPET_WORDS = 24
 
@@ -25,10 +31,18 @@ _fts = table("article_fts", column("rowid"))
 _pg_index = table("article_search", column("article_id"), column("document"))
 
 
+@dataclass(frozen=True)
+class Hit:
+    article: Article
+    snippet: str
+    match: Literal["exact", "fuzzy"]
+
+
 def search(
     session: Session, *, query: SearchQuery, now: datetime | None = None
-) -> tuple[list[tuple[Article, str]], str | None]:
-    """A page of (article, snippet), best first, and the cursor of the next page."""
+) -> tuple[list[Hit], str | None]:
+    """A page of hits, best first, and the cursor of the next page. Exact matches come
+    first; when they are few, articles with a close spelling of every word follow."""
     terms = parse(query.q)
     if not terms:
         raise InvalidInput("the query has no letters or digits to search for", loc=("query", "q"))
@@ -66,20 +80,104 @@ def search(
     )
     rows: Sequence[Article] = session.exec(stmt).unique().all()
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET
-    hits = [(article, snippet(article, terms)) for article in rows[: query.limit]]
+    hits = [Hit(article, snippet(article, terms), "exact") for article in rows[: query.limit]]
+    if offset == 0 and len(hits) < FUZZY_BELOW:
+        seen = {hit.article.id for hit in hits}
+        hits += [
+            Hit(article, snippet(article, terms, fuzzy=True), "fuzzy")
+            for article in _fuzzy(session, terms, query, now=now or utc_now())
+            if article.id not in seen
+        ][: query.limit - len(hits)]
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
 
 
-def snippet(article: Article, terms: list[Term]) -> str:
+def _fuzzy(
+    session: Session, terms: list[Term], query: SearchQuery, *, now: datetime
+) -> list[Article]:
+    """Articles whose title or excerpt has a word close to every query word (a name
+    transliterated another way: "أستانا" for "الآستانة"), closest first."""
+    words = [t.tokens[0] for t in terms if not t.is_phrase and len(t.tokens[0]) >= 4]
+    if len(words) != len(terms):
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        grams = sorted({g for w in words for s in stems(w) for g in _substrings(s)})
+        candidates = text(
+            "SELECT rowid FROM article_trigram WHERE article_trigram MATCH :q"
+            " ORDER BY rank LIMIT :n"
+        ).bindparams(q=" OR ".join(f'"{g}"' for g in grams), n=FUZZY_CANDIDATES)
+    else:
+        near = " OR ".join(f":w{i} <% words" for i in range(len(words)))
+        candidates = text(
+            f"SELECT article_id FROM article_search WHERE {near} LIMIT :n"
+        ).bindparams(n=FUZZY_CANDIDATES, **{f"w{i}": w for i, w in enumerate(words)})
+    ids = [row[0] for row in session.execute(candidates)]
+    if not ids:
+        return []
+    articles = (
+        session.exec(
+            select(Article)
+            .where(col(Article.id).in_(ids), is_public(now), *article_filters(session, query))
+            .options(
+                joinedload(Article.category),  # type: ignore[arg-type]
+                selectinload(Article.tags),  # type: ignore[arg-type]
+                selectinload(Article.authors),  # type: ignore[arg-type]
+            )
+        )
+        .unique()
+        .all()
+    )
+    scored = []
+    for article in articles:
+        readings = {
+            s for t in key_tokens(f"{article.title} {article.excerpt or ''}") for s in stems(t)
+        }
+        score = min(_closeness(word, readings) for word in words)
+        if score >= FUZZY_MIN_SIMILARITY:
+            scored.append((score, article))
+    scored.sort(key=lambda pair: (-pair[0], -(pair[1].id or 0)))
+    return [article for _, article in scored]
+
+
+def _substrings(word: str) -> set[str]:
+    return {word[i : i + 3] for i in range(len(word) - 2)}
+
+
+def _trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def similarity(a: str, b: str) -> float:
+    """Trigram (Jaccard) similarity of two words, as pg_trgm counts it."""
+    ta, tb = _trigrams(a), _trigrams(b)
+    return len(ta & tb) / len(ta | tb)
+
+
+def _closeness(word: str, readings: set[str]) -> float:
+    return max((similarity(r, s) for r in stems(word) for s in readings), default=0.0)
+
+
+def snippet(article: Article, terms: list[Term], *, fuzzy: bool = False) -> str:
     """A window of the body around the first matched word (or the excerpt's opening),
     escaped, with every matched word in <mark>."""
     wanted = matched_words(terms)
     words = (article.body_text or article.excerpt or "").split()
-    hits = [i for i, word in enumerate(words) if _matches(word, wanted)]
+
+    def matches(word: str) -> bool:
+        if _matches(word, wanted):
+            return True
+        return fuzzy and any(
+            _closeness(query_word, stems(token)) >= FUZZY_MIN_SIMILARITY
+            for token in key_tokens(word)
+            for term in terms
+            for query_word in term.tokens
+        )
+
+    hits = [i for i, word in enumerate(words) if matches(word)]
     start = max(0, hits[0] - SNIPPET_WORDS // 3) if hits else 0
     window = words[start : start + SNIPPET_WORDS]
     marked = [
-        f"<mark>{html.escape(word)}</mark>" if _matches(word, wanted) else html.escape(word)
+        f"<mark>{html.escape(word)}</mark>" if matches(word) else html.escape(word)
         for word in window
     ]
     prefix = "… " if start > 0 else ""

@@ -195,3 +195,31 @@ class TestBadQueries:
         )
 
         assert response.status_code == 422
+
+
+class TestFuzzyFallback:
+    def test_a_name_spelled_another_way_is_found_when_nothing_matches_exactly(
+        self, client: TestClient, corpus: None
+    ) -> None:
+        response = client.get("/v1/search", params={"q": "أستانا"})
+
+        (hit,) = response.json()["data"]
+        assert (hit["slug"], hit["match"]) == ("كيري-والاستانة", "fuzzy")
+        assert found(client, "الاستانة") == ["كيري-والاستانة"]
+        assert (
+            client.get("/v1/search", params={"q": "الاستانة"}).json()["data"][0]["match"] == "exact"
+        )
+
+    def test_fuzzy_hits_follow_few_exact_ones(self, client: TestClient, session: Session) -> None:
+        make_article(session, "وصول وفد إلى أستانا", slug="أستانا")
+        make_article(session, "مؤتمر الآستانة يبدأ", slug="الآستانة")
+
+        response = client.get("/v1/search", params={"q": "أستانا"}).json()["data"]
+
+        assert [(h["slug"], h["match"]) for h in response] == [
+            ("أستانا", "exact"),
+            ("الآستانة", "fuzzy"),
+        ]
+
+    def test_unrelated_words_are_not_fuzzy_hits(self, client: TestClient, corpus: None) -> None:
+        assert found(client, "برتقال") == []
