@@ -39,7 +39,9 @@ CLITICS = ["", "", "", "ال", "و", "وال", "بال", "لل", "ف", "ب"]
 
 def vocabulary() -> list[str]:
     content = json.loads((ROOT / "app/demo/content.json").read_text(encoding="utf-8"))
-    text = " ".join(a["title"] + " " + re.sub("<[^>]+>", " ", a["body"]) for a in content["articles"])
+    text = " ".join(
+        a["title"] + " " + re.sub("<[^>]+>", " ", a["body"]) for a in content["articles"]
+    )
     words = {w for w in re.findall(r"[\u0621-\u064a\u064b-\u0652]+", text) if len(w) > 2}
     return sorted(words)
 
@@ -127,7 +129,10 @@ def main() -> None:
 
         latencies = []
         hits = []
-        with running_server(settings.database_url) as base_url, httpx.Client(base_url=base_url) as client:
+        with (
+            running_server(settings.database_url) as base_url,
+            httpx.Client(base_url=base_url) as client,
+        ):
             for q in queries(words[:400], 20, rng):  # warm the page cache
                 client.get("/v1/search", params={"q": q})
             for q in queries(words, args.queries, rng):
@@ -145,8 +150,10 @@ def main() -> None:
     print(f"generate + insert   {generated:.1f} s")
     print(f"index build         {indexed:.1f} s ({args.articles / indexed:.0f} articles/s)")
     print(f"database size       {size / 2**20:.0f} MiB (articles and index)")
-    print(f"queries             {len(latencies)} over HTTP, limit=10, "
-          f"{sum(1 for h in hits if h)} with hits")
+    print(
+        f"queries             {len(latencies)} over HTTP, limit=10, "
+        f"{sum(1 for h in hits if h)} with hits"
+    )
     print(f"latency p50         {p50:.1f} ms")
     print(f"latency p95         {p95:.1f} ms")
     print(f"latency max         {latencies[-1]:.1f} ms")

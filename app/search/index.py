@@ -1,10 +1,12 @@
 """The full-text index: normalised article text, kept in step with every article write.
 
 SQLite: an FTS5 table ``article_fts`` (rowid = article id) over the normalised title,
-excerpt and body, plus a ``stems`` column holding every proclitic-free reading of every
-word. PostgreSQL: ``article_search`` with one weighted ``tsvector`` (A title, B excerpt,
-C body, D stems) under a GIN index. Both hold the text through ``search_key``, never raw:
-SQLite's unicode61 tokenizer would split words at every haraka otherwise.
+excerpt and body, plus for each a ``*_stems`` column holding every proclitic-free reading
+of its words. PostgreSQL: ``article_search`` with one weighted ``tsvector`` (A title and
+its stems, B excerpt and its stems, C body, D body stems) under a GIN index. Both also
+keep the title and excerpt readings as plain words for the fuzzy fallback's trigrams.
+Both hold the text through ``search_key``, never raw: SQLite's unicode61 tokenizer would
+split words at every haraka otherwise.
 
 Neither table is in the SQLModel metadata (their types have no portable form): the
 migration creates them, and Alembic's comparison leaves them out (``SEARCH_TABLES``).
@@ -39,7 +41,9 @@ def index_article(session: Session, article: Article) -> None:
         "title": _keys(article.title),
         "excerpt": _keys(article.excerpt),
         "body": _keys(article.body_text),
-        "stems": _stems(article.title, article.excerpt, article.body_text),
+        "title_stems": _stems(article.title),
+        "excerpt_stems": _stems(article.excerpt),
+        "body_stems": _stems(article.body_text),
         "words": _stems(article.title, article.excerpt),
     }
     if session.get_bind().dialect.name == "sqlite":
@@ -47,8 +51,10 @@ def index_article(session: Session, article: Article) -> None:
         remove_article(session, article.id)
         session.execute(
             text(
-                "INSERT INTO article_fts (rowid, title, excerpt, body, stems)"
-                " VALUES (:id, :title, :excerpt, :body, :stems)"
+                "INSERT INTO article_fts"
+                " (rowid, title, excerpt, body, title_stems, excerpt_stems, body_stems)"
+                " VALUES (:id, :title, :excerpt, :body, :title_stems, :excerpt_stems,"
+                " :body_stems)"
             ),
             params,
         )
@@ -60,9 +66,11 @@ def index_article(session: Session, article: Article) -> None:
             text(
                 "INSERT INTO article_search (article_id, document, words) VALUES (:id,"
                 " setweight(to_tsvector('simple', :title), 'A')"
+                " || setweight(to_tsvector('simple', :title_stems), 'A')"
                 " || setweight(to_tsvector('simple', :excerpt), 'B')"
+                " || setweight(to_tsvector('simple', :excerpt_stems), 'B')"
                 " || setweight(to_tsvector('simple', :body), 'C')"
-                " || setweight(to_tsvector('simple', :stems), 'D'), :words)"
+                " || setweight(to_tsvector('simple', :body_stems), 'D'), :words)"
                 " ON CONFLICT (article_id) DO UPDATE"
                 " SET document = EXCLUDED.document, words = EXCLUDED.words"
             ),
@@ -103,8 +111,9 @@ def create_index_tables(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.execute(
             text(
-                "CREATE VIRTUAL TABLE article_fts USING fts5("
-                "title, excerpt, body, stems, tokenize = 'unicode61 remove_diacritics 0')"
+                "CREATE VIRTUAL TABLE article_fts USING fts5(title, excerpt, body,"
+                " title_stems, excerpt_stems, body_stems,"
+                " tokenize = 'unicode61 remove_diacritics 0')"
             )
         )
         # Substrings of title and excerpt words, for the fuzzy fallback.

@@ -48,20 +48,22 @@ def fts5_match(terms: list[Term]) -> str:
         else:
             (token,) = term.tokens
             readings = " OR ".join(f'"{s}"' for s in sorted(stems(token)))
-            parts.append(f'({{title excerpt body}} : "{token}" OR stems : ({readings}))')
+            parts.append(
+                f'({{title excerpt body}} : "{token}"'
+                f" OR {{title_stems excerpt_stems body_stems}} : ({readings}))"
+            )
     return " AND ".join(parts)
 
 
 def tsquery(terms: list[Term]) -> str:
-    """A PostgreSQL tsquery: every term required; stems carry weight D."""
+    """A PostgreSQL tsquery: every term required, in any of its readings."""
     parts = []
     for term in terms:
         if term.is_phrase:
             parts.append("(" + " <-> ".join(f"'{t}':ABC" for t in term.tokens) + ")")
         else:
             (token,) = term.tokens
-            readings = " | ".join(f"'{s}':D" for s in sorted(stems(token)))
-            parts.append(f"('{token}':ABC | {readings})")
+            parts.append("(" + " | ".join(f"'{s}'" for s in sorted(stems(token))) + ")")
     return " & ".join(parts)
 
 

@@ -52,7 +52,9 @@ def search(
         if not 0 < offset <= MAX_OFFSET:
             raise InvalidInput("the cursor is not one this list gave out", loc=("query", "cursor"))
     if session.get_bind().dialect.name == "sqlite":
-        rank: ColumnElement[float] = func.bm25(literal_column("article_fts"), 10.0, 4.0, 1.0, 0.5)
+        rank: ColumnElement[float] = func.bm25(
+            literal_column("article_fts"), 10.0, 4.0, 1.0, 5.0, 2.0, 0.5
+        )
         stmt = (
             select(Article)
             .join(_fts, _fts.c.rowid == col(Article.id))
