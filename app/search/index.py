@@ -116,6 +116,14 @@ def create_index_tables(connection: Connection) -> None:
                 " tokenize = 'unicode61 remove_diacritics 0')"
             )
         )
+        # The `rank` column: BM25 with the title (and its readings) above the excerpt,
+        # above the body. Weights in column order.
+        connection.execute(
+            text(
+                "INSERT INTO article_fts (article_fts, rank)"
+                " VALUES ('rank', 'bm25(10.0, 4.0, 1.0, 5.0, 2.0, 0.5)')"
+            )
+        )
         # Substrings of title and excerpt words, for the fuzzy fallback.
         connection.execute(
             text("CREATE VIRTUAL TABLE article_trigram USING fts5(words, tokenize = 'trigram')")

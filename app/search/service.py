@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, column, func, literal_column, table, text
+from sqlalchemy import column, func, literal_column, table, text
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.articles.service import article_filters, is_public
 from app.db import utc_now
@@ -27,7 +28,8 @@ FUZZY_MIN_SIMILARITY = 0.45
 MAX_OFFSET = 1000
 SNIPPET_WORDS = 24
 
-_fts = table("article_fts", column("rowid"))
+_fts = table("article_fts", column("rowid"), column("rank"))
+OVERSAMPLE = 4
 _pg_index = table("article_search", column("article_id"), column("document"))
 
 
@@ -51,36 +53,25 @@ def search(
         (offset,) = decode_cursor(query.cursor, kind=CURSOR_KIND, shape=(int,))
         if not 0 < offset <= MAX_OFFSET:
             raise InvalidInput("the cursor is not one this list gave out", loc=("query", "cursor"))
+    wanted = offset + query.limit + 1
+    rows: Sequence[Article] = []
     if session.get_bind().dialect.name == "sqlite":
-        rank: ColumnElement[float] = func.bm25(
-            literal_column("article_fts"), 10.0, 4.0, 1.0, 5.0, 2.0, 0.5
-        )
-        stmt = (
-            select(Article)
-            .join(_fts, _fts.c.rowid == col(Article.id))
-            .where(literal_column("article_fts").op("MATCH")(fts5_match(terms)))
-            .order_by(rank, col(Article.id).desc())
-        )
+        # FTS5 ranks and cuts its own matches fast (ORDER BY rank LIMIT); ranking every
+        # match of a common word through a join is what costs. So: the best few times more
+        # than wanted, then the article filters; only if filters leave too few, all.
+        rows = _page(session, _sqlite_ranked(terms, top=wanted * OVERSAMPLE), query, offset, now)
+        if len(rows) <= query.limit:
+            rows = _page(session, _sqlite_ranked(terms, top=None), query, offset, now)
     else:
         ts_query = func.to_tsquery(text("'simple'"), tsquery(terms))
         rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), _pg_index.c.document, ts_query)
-        stmt = (
+        ranked = (
             select(Article)
             .join(_pg_index, _pg_index.c.article_id == col(Article.id))
             .where(_pg_index.c.document.op("@@")(ts_query))
             .order_by(rank.desc(), col(Article.id).desc())
         )
-    stmt = (
-        stmt.where(is_public(now or utc_now()), *article_filters(session, query))
-        .options(
-            joinedload(Article.category),  # type: ignore[arg-type]
-            selectinload(Article.tags),  # type: ignore[arg-type]
-            selectinload(Article.authors),  # type: ignore[arg-type]
-        )
-        .offset(offset)
-        .limit(query.limit + 1)
-    )
-    rows: Sequence[Article] = session.exec(stmt).unique().all()
+        rows = _page(session, ranked, query, offset, now)
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET
     hits = [Hit(article, snippet(article, terms), "exact") for article in rows[: query.limit]]
     if offset == 0 and len(hits) < FUZZY_BELOW:
@@ -91,6 +82,42 @@ def search(
             if article.id not in seen
         ][: query.limit - len(hits)]
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
+
+
+def _sqlite_ranked(terms: list[Term], *, top: int | None) -> SelectOfScalar[Article]:
+    """Articles matching every term, best first (FTS5's ``rank`` is configured as BM25
+    with title > excerpt > body); only the ``top`` best matches when given."""
+    matches = (
+        select(_fts.c.rowid.label("id"), _fts.c.rank.label("rank"))
+        .where(literal_column("article_fts").op("MATCH")(fts5_match(terms)))
+        .order_by(_fts.c.rank)
+    )
+    best = (matches.limit(top) if top is not None else matches).subquery()
+    return (
+        select(Article)
+        .join(best, best.c.id == col(Article.id))
+        .order_by(best.c.rank, col(Article.id).desc())
+    )
+
+
+def _page(
+    session: Session,
+    ranked: SelectOfScalar[Article],
+    query: SearchQuery,
+    offset: int,
+    now: datetime | None,
+) -> Sequence[Article]:
+    stmt = (
+        ranked.where(is_public(now or utc_now()), *article_filters(session, query))
+        .options(
+            joinedload(Article.category),  # type: ignore[arg-type]
+            selectinload(Article.tags),  # type: ignore[arg-type]
+            selectinload(Article.authors),  # type: ignore[arg-type]
+        )
+        .offset(offset)
+        .limit(query.limit + 1)
+    )
+    return session.exec(stmt).unique().all()
 
 
 def _fuzzy(
