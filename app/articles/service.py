@@ -44,6 +44,7 @@ from app.pagination import decode_cursor, encode_cursor, parse_cursor_time
 from app.params import ID_MAX
 from app.search.index import index_article, remove_article
 from app.taxonomy.service import resolve_term_id
+from app.text.arabic import search_key
 from app.text.html import (
     derive_excerpt,
     html_to_text,
@@ -190,6 +191,12 @@ def get_article(
             f"the article moved to the slug {moved_to.slug!r}",
             location=f"/v1/articles/{quote(moved_to.slug)}",
         )
+    # A spelling variant of a slug ("مدرسه" for "مدرسة"): the oldest article it matches.
+    article = session.exec(
+        stmt.where(Article.slug_key == search_key(slug)).order_by(col(Article.id))
+    ).first()
+    if article is not None:
+        return article
     raise NotFound(f"no published article with slug {slug!r}")
 
 

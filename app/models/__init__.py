@@ -1,5 +1,8 @@
 """Every table, imported here so that one metadata holds them all (Alembic reads it)."""
 
+from typing import Any
+
+from sqlalchemy import event
 from sqlmodel import SQLModel
 
 from app.models.article import (
@@ -16,8 +19,19 @@ from app.models.base import Timestamped
 from app.models.comment import Comment, CommentStatus
 from app.models.taxonomy import Author, Category, Tag
 from app.models.ticker import TickerHeadline
+from app.text.arabic import search_key
 
 metadata = SQLModel.metadata
+
+
+def _keep_slug_key(_mapper: Any, _connection: Any, target: Any) -> None:
+    target.slug_key = search_key(target.slug)
+
+
+# Every ORM write of a slug writes its matching form too.
+for _model in (Article, Category, Tag, Author):
+    event.listen(_model, "before_insert", _keep_slug_key)
+    event.listen(_model, "before_update", _keep_slug_key)
 
 __all__ = [
     "ApiToken",

@@ -53,6 +53,9 @@ class Article(Timestamped, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=SLUG_MAX, unique=True)
+    # search_key(slug), kept by an ORM event: finds "مدرسه" for "مدرسة", "الاستانة" for
+    # "الآستانة" when no slug matches exactly.
+    slug_key: str = Field(default="", max_length=SLUG_MAX, index=True)
     title: str = Field(max_length=TITLE_MAX)
     subtitle: str | None = Field(default=None, max_length=TITLE_MAX)
     excerpt: str | None = Field(default=None, max_length=EXCERPT_MAX)

@@ -9,6 +9,7 @@ from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX, Timestamped
 class TaxonomyTerm(Timestamped):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=SLUG_MAX, unique=True)
+    slug_key: str = Field(default="", max_length=SLUG_MAX, index=True)
     name: str = Field(max_length=NAME_MAX)
     description: str | None = Field(default=None, sa_type=Text)
 

@@ -12,15 +12,16 @@ Neither table is in the SQLModel metadata (their types have no portable form): t
 migration creates them, and Alembic's comparison leaves them out (``SEARCH_TABLES``).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from sqlalchemy import Connection, text
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, column, select, table, text
+from sqlmodel import Session
 
 from app.models import Article
 from app.text.arabic import key_tokens, stems
 
 SEARCH_TABLES = ("article_fts", "article_trigram", "article_search")
+_article = table("article", column("id"), column("title"), column("excerpt"), column("body_text"))
 
 
 def _keys(value: str | None) -> str:
@@ -36,19 +37,25 @@ def _stems(*values: str | None) -> str:
 def index_article(session: Session, article: Article) -> None:
     """Put the article's current text in the index (flushes; the caller commits)."""
     session.flush()
+    assert article.id is not None
+    index_text(session, article.id, article.title, article.excerpt, article.body_text)
+
+
+def index_text(
+    session: Session, article_id: int, title: str, excerpt: str | None, body_text: str
+) -> None:
     params = {
-        "id": article.id,
-        "title": _keys(article.title),
-        "excerpt": _keys(article.excerpt),
-        "body": _keys(article.body_text),
-        "title_stems": _stems(article.title),
-        "excerpt_stems": _stems(article.excerpt),
-        "body_stems": _stems(article.body_text),
-        "words": _stems(article.title, article.excerpt),
+        "id": article_id,
+        "title": _keys(title),
+        "excerpt": _keys(excerpt),
+        "body": _keys(body_text),
+        "title_stems": _stems(title),
+        "excerpt_stems": _stems(excerpt),
+        "body_stems": _stems(body_text),
+        "words": _stems(title, excerpt),
     }
     if session.get_bind().dialect.name == "sqlite":
-        assert article.id is not None
-        remove_article(session, article.id)
+        remove_article(session, article_id)
         session.execute(
             text(
                 "INSERT INTO article_fts"
@@ -80,30 +87,35 @@ def index_article(session: Session, article: Article) -> None:
 
 def remove_article(session: Session, article_id: int) -> None:
     if session.get_bind().dialect.name == "sqlite":
-        for table in ("article_fts", "article_trigram"):
-            session.execute(text(f"DELETE FROM {table} WHERE rowid = :id"), {"id": article_id})
+        for index_table in ("article_fts", "article_trigram"):
+            session.execute(text(f"DELETE FROM {index_table} WHERE rowid = :id"), {"id": article_id})
     # On PostgreSQL the row goes with the article (ON DELETE CASCADE).
 
 
 def rebuild_index(
     session: Session, *, progress: Callable[[int], None] | None = None, batch: int = 500
 ) -> int:
-    """Index every article again, a batch per transaction; the number indexed."""
+    """Index every article again, a batch per transaction; the number indexed.
+
+    Reads the four columns it needs, not the model: migrations call this, and a later
+    revision's columns must not be asked of an earlier schema."""
     last_id, done = 0, 0
     while True:
-        articles: Iterable[Article] = session.exec(
-            select(Article).where(col(Article.id) > last_id).order_by(col(Article.id)).limit(batch)
+        rows = session.execute(
+            select(_article.c.id, _article.c.title, _article.c.excerpt, _article.c.body_text)
+            .where(_article.c.id > last_id)
+            .order_by(_article.c.id)
+            .limit(batch)
         ).all()
-        articles = list(articles)
-        if not articles:
+        if not rows:
             return done
-        for article in articles:
-            index_article(session, article)
+        for article_id, title, excerpt, body_text in rows:
+            index_text(session, article_id, title, excerpt, body_text)
         session.commit()
-        last_id = articles[-1].id or last_id
-        done += len(articles)
+        last_id = rows[-1][0]
+        done += len(rows)
         if progress is not None:
-            progress(len(articles))
+            progress(len(rows))
 
 
 def create_index_tables(connection: Connection) -> None:
@@ -154,5 +166,5 @@ def drop_index_tables(connection: Connection) -> None:
         if connection.dialect.name == "sqlite"
         else ["article_search"]
     )
-    for table in tables:
-        connection.execute(text(f"DROP TABLE {table}"))
+    for name in tables:
+        connection.execute(text(f"DROP TABLE {name}"))

@@ -17,6 +17,7 @@ from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm
 from app.pagination import decode_cursor, encode_cursor
 from app.taxonomy.schemas import TermCreate, TermUpdate
+from app.text.arabic import search_key
 from app.text.slugs import normalize_ref, slugify
 
 TermT = TypeVar("TermT", bound=TaxonomyTerm)
@@ -43,8 +44,19 @@ def list_terms(
     return rows, encode_cursor(kind, [rows[-1].id])
 
 
+def _find(session: Session, model: type[TermT], slug: str) -> TermT | None:
+    """By slug, or else by a spelling variant of it (the oldest term it matches)."""
+    slug = normalize_ref(slug)
+    term = session.exec(select(model).where(model.slug == slug)).first()
+    if term is None:
+        term = session.exec(
+            select(model).where(model.slug_key == search_key(slug)).order_by(model.id)  # type: ignore[arg-type]
+        ).first()
+    return term
+
+
 def get_term(session: Session, model: type[TermT], slug: str) -> TermT:
-    term = session.exec(select(model).where(model.slug == normalize_ref(slug))).first()
+    term = _find(session, model, slug)
     if term is None:
         raise NotFound(f"no {term_kind(model)} with slug {slug!r}")
     return term
@@ -57,10 +69,10 @@ def resolve_term_id(
 
     A filter on an unknown category is a mistake worth telling, not an empty list.
     """
-    term_id = session.exec(select(model.id).where(model.slug == normalize_ref(slug))).first()
-    if term_id is None:
+    term = _find(session, model, slug)
+    if term is None or term.id is None:
         raise InvalidInput(f"no {term_kind(model)} with slug {slug!r}", loc=loc)
-    return term_id
+    return term.id
 
 
 def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT:

@@ -223,3 +223,27 @@ class TestFuzzyFallback:
 
     def test_unrelated_words_are_not_fuzzy_hits(self, client: TestClient, corpus: None) -> None:
         assert found(client, "برتقال") == []
+
+
+class TestSlugLookups:
+    def test_a_spelling_variant_of_a_slug_finds_the_article_and_the_term(
+        self, client: TestClient, session: Session
+    ) -> None:
+        make_category(session, "ثقافة وفنون", slug="ثقافة")
+        make_article(session, "x", slug="الآستانة-تستضيف-الجولة", category="ثقافة")
+
+        article = client.get("/v1/articles/الاستانه-تستضيف-الجوله")
+        category = client.get("/v1/categories/ثقافه")
+        filtered = client.get("/v1/articles", params={"category": "ثقافه"})
+
+        assert article.status_code == 200
+        assert article.json()["slug"] == "الآستانة-تستضيف-الجولة"
+        assert category.json()["slug"] == "ثقافة"
+        assert [a["slug"] for a in filtered.json()["data"]] == ["الآستانة-تستضيف-الجولة"]
+
+    def test_an_exact_slug_wins_over_a_variant(self, client: TestClient, session: Session) -> None:
+        make_article(session, "x", slug="مدرسة")
+        make_article(session, "y", slug="مدرسه")
+
+        assert client.get("/v1/articles/مدرسه").json()["slug"] == "مدرسه"
+        assert client.get("/v1/articles/مدرسة").json()["slug"] == "مدرسة"
