@@ -88,7 +88,9 @@ def index_text(
 def remove_article(session: Session, article_id: int) -> None:
     if session.get_bind().dialect.name == "sqlite":
         for index_table in ("article_fts", "article_trigram"):
-            session.execute(text(f"DELETE FROM {index_table} WHERE rowid = :id"), {"id": article_id})
+            session.execute(
+                text(f"DELETE FROM {index_table} WHERE rowid = :id"), {"id": article_id}
+            )
     # On PostgreSQL the row goes with the article (ON DELETE CASCADE).
 
 
