@@ -8,6 +8,7 @@ foreign cursor is a 422, never a 500.
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -51,6 +52,19 @@ class PageQuery(BaseModel):
 
 
 PageQueryDep = Annotated[PageQuery, Query()]
+
+
+RowT = TypeVar("RowT")
+
+
+def cut_page(
+    rows: Sequence[RowT], limit: int, *, kind: str, key: Callable[[RowT], list[Any]]
+) -> tuple[Sequence[RowT], str | None]:
+    """The first ``limit`` of ``limit + 1`` fetched rows, and the cursor after the last of
+    them (None when the extra row was not there: this is the last page)."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(kind, key(rows[limit - 1]))
 
 
 def encode_cursor(kind: str, key: list[Any]) -> str:

@@ -40,7 +40,7 @@ from app.models import (
     RevisionReason,
     Tag,
 )
-from app.pagination import decode_cursor, encode_cursor, parse_cursor_time
+from app.pagination import cut_page, decode_cursor, parse_cursor_time
 from app.params import ID_MAX
 from app.search.index import index_article, remove_article
 from app.taxonomy.service import resolve_term_id
@@ -119,14 +119,14 @@ def list_articles(
             stmt = stmt.where(col(Article.id) < after_id)
     stmt = stmt.options(*_WITH_RELATIONS).order_by(*order).limit(query.limit + 1)
     rows = session.exec(stmt).unique().all()
-    if len(rows) <= query.limit:
-        return rows, None
-    rows = rows[: query.limit]
-    last = rows[-1]
     if by_publication:
-        assert last.published_at is not None
-        return rows, encode_cursor(BY_PUBLICATION, [last.published_at.isoformat(), last.id])
-    return rows, encode_cursor(BY_ID, [last.id])
+        return cut_page(rows, query.limit, kind=BY_PUBLICATION, key=_publication_key)
+    return cut_page(rows, query.limit, kind=BY_ID, key=lambda a: [a.id])
+
+
+def _publication_key(article: Article) -> list[Any]:
+    assert article.published_at is not None
+    return [article.published_at.isoformat(), article.id]
 
 
 def article_filters(session: Session, query: ArticleFilters) -> list[ColumnElement[bool]]:
@@ -223,10 +223,7 @@ def list_revisions(
     if cursor is not None:
         (before_id,) = decode_cursor(cursor, kind="revision", shape=(int,))
         stmt = stmt.where(col(ArticleRevision.id) < before_id)
-    rows = session.exec(stmt).all()
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_cursor("revision", [rows[limit - 1].id])
+    return cut_page(session.exec(stmt).all(), limit, kind="revision", key=lambda r: [r.id])
 
 
 # Writing

@@ -10,7 +10,7 @@ from app.auth.scopes import Scope
 from app.db import utc_now
 from app.errors import InvalidInput, NotFound
 from app.models import ApiToken
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import cut_page, decode_cursor
 
 # last_used_at is written at most this often per token: a busy client should not turn
 # every read into a write.
@@ -51,10 +51,7 @@ def list_tokens(
     if cursor is not None:
         (after_id,) = decode_cursor(cursor, kind=CURSOR_KIND, shape=(int,))
         stmt = stmt.where(col(ApiToken.id) > after_id)
-    rows = session.exec(stmt).all()
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_cursor(CURSOR_KIND, [rows[limit - 1].id])
+    return cut_page(session.exec(stmt).all(), limit, kind=CURSOR_KIND, key=lambda t: [t.id])
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime | None = None) -> ApiToken:

@@ -20,7 +20,7 @@ from app.db import utc_now
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from app.limits import Limiter, RateState
 from app.models import Article, Comment, CommentStatus
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import cut_page, decode_cursor
 from app.text.arabic import search_key
 
 MAX_DEPTH = 5
@@ -218,10 +218,8 @@ def _page(
     if cursor is not None:
         (after_id,) = decode_cursor(cursor, kind=CURSOR_KIND, shape=(int,))
         stmt = stmt.where(col(Comment.id) > after_id)
-    rows: Sequence[Comment] = session.exec(stmt.order_by(col(Comment.id)).limit(limit + 1)).all()
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_cursor(CURSOR_KIND, [rows[limit - 1].id])
+    rows = session.exec(stmt.order_by(col(Comment.id)).limit(limit + 1)).all()
+    return cut_page(rows, limit, kind=CURSOR_KIND, key=lambda c: [c.id])
 
 
 def moderate(

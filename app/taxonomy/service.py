@@ -15,7 +15,7 @@ from app.db import utc_now
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import cut_page, decode_cursor
 from app.taxonomy.schemas import TermCreate, TermUpdate
 from app.text.arabic import search_key
 from app.text.slugs import normalize_ref, slugify
@@ -30,18 +30,14 @@ def term_kind(model: type[TaxonomyTerm]) -> str:
 
 def list_terms(
     session: Session, model: type[TermT], *, limit: int, cursor: str | None
-) -> tuple[list[TermT], str | None]:
+) -> tuple[Sequence[TermT], str | None]:
     """One page of terms in creation order, and the cursor of the next page (None at the end)."""
     kind = term_kind(model)
     stmt = select(model).order_by(model.id).limit(limit + 1)  # type: ignore[arg-type]
     if cursor is not None:
         (after_id,) = decode_cursor(cursor, kind=kind, shape=(int,))
         stmt = stmt.where(model.id > after_id)
-    rows = list(session.exec(stmt))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(kind, [rows[-1].id])
+    return cut_page(session.exec(stmt).all(), limit, kind=kind, key=lambda t: [t.id])
 
 
 def _find(session: Session, model: type[TermT], slug: str) -> TermT | None:

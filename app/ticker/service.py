@@ -19,7 +19,7 @@ from app.db import utc_now
 from app.errors import InvalidInput, NotFound
 from app.models import Article, TickerHeadline
 from app.models.ticker import LABEL_MAX
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import cut_page, decode_cursor
 from app.ticker.schemas import TickerHeadlineCreate, TickerHeadlineUpdate, TickerListQuery
 
 CURSOR_KIND = "ticker"
@@ -73,10 +73,7 @@ def list_headlines(
         .limit(query.limit + 1)
     )
     rows = session.exec(stmt).all()
-    if len(rows) <= query.limit:
-        return rows, None
-    last = rows[query.limit - 1]
-    return rows[: query.limit], encode_cursor(CURSOR_KIND, [last.position, last.id])
+    return cut_page(rows, query.limit, kind=CURSOR_KIND, key=lambda h: [h.position, h.id])
 
 
 def get_headline(
