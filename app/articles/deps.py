@@ -13,13 +13,6 @@ from app.errors import PreconditionFailed
 from app.params import RowId
 
 
-def _is_editor(principal: PrincipalDep) -> bool:
-    return principal is not None and principal.can(Scope.articles_write)
-
-
-EditorView = Annotated[bool, Depends(_is_editor)]
-
-
 def _list_query(
     query: Annotated[ArticleListQuery, Query()], principal: PrincipalDep
 ) -> ArticleListQuery:

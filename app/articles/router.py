@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response, status
 
 from app.articles import service
-from app.articles.deps import ArticleListQueryDep, EditorView, ExpectedVersion
+from app.articles.deps import ArticleListQueryDep, ExpectedVersion
 from app.articles.schemas import (
     ArticleCreate,
     ArticleListItem,
@@ -15,7 +15,7 @@ from app.articles.schemas import (
     ArticleUpdate,
     RevisionPage,
 )
-from app.auth.deps import Admin, ArticleEditor
+from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
 from app.conditional import entity_tag, not_modified
 from app.db import SessionDep
 from app.errors import problem_responses
@@ -92,7 +92,11 @@ def list_articles(
     },
 )
 def get_article(
-    request: Request, response: Response, session: SessionDep, ref: ArticleRef, editor: EditorView
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    ref: ArticleRef,
+    editor: ArticleEditorView,
 ) -> ArticlePublic | Response:
     """One article with its body, by slug or id, with an `ETag` for conditional requests
     and for `If-Match` on a later `PATCH`.

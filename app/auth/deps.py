@@ -78,6 +78,19 @@ class RequireScope:
         return require_scope(principal, self.scope)
 
 
+class HoldsScope:
+    """A dependency answering whether the caller's token (if any) holds ``scope``: for
+    reads that show editors more than the public."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(self, principal: PrincipalDep) -> bool:
+        return principal is not None and principal.can(self.scope)
+
+
+ArticleEditorView = Annotated[bool, Depends(HoldsScope(Scope.articles_write))]
+TickerEditorView = Annotated[bool, Depends(HoldsScope(Scope.ticker_write))]
 ArticleEditor = Annotated[Principal, Depends(RequireScope(Scope.articles_write))]
 TaxonomyEditor = Annotated[Principal, Depends(RequireScope(Scope.taxonomy_write))]
 TickerEditor = Annotated[Principal, Depends(RequireScope(Scope.ticker_write))]

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.auth.deps import PrincipalDep, TickerEditor, require_scope
+from app.auth.deps import PrincipalDep, TickerEditor, TickerEditorView, require_scope
 from app.auth.scopes import Scope
 from app.conditional import content_etag, not_modified
 from app.db import SessionDep, SettingsDep
@@ -143,11 +143,10 @@ def reorder_ticker(data: TickerOrder, session: SessionDep, _editor: TickerEditor
     openapi_extra={TOKEN_OPTIONAL: True},
 )
 def get_ticker_headline(
-    headline_id: RowId, session: SessionDep, principal: PrincipalDep
+    headline_id: RowId, session: SessionDep, editor: TickerEditorView
 ) -> TickerHeadlinePublic:
     """One headline; those not showing now are a 404 except to a token with
     `ticker:write`."""
-    editor = principal is not None and principal.can(Scope.ticker_write)
     return TickerHeadlinePublic.from_headline(
         service.get_headline(session, headline_id, editor=editor)
     )
