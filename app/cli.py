@@ -1,6 +1,10 @@
 """The ``akhbar`` command line: migrate, demo, serve, openapi."""
 
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +15,7 @@ from pydantic import ValidationError
 
 from app.auth.scopes import Scope
 from app.config import PROJECT_ROOT, Settings, SettingsError, load_settings
+from app.observability import MULTIPROCESS_DIR_VARIABLE, logging_config
 
 cli = typer.Typer(help="Akhbar (أخبار): a headless, Arabic-first news content API.")
 tokens_cli = typer.Typer(help="Mint, list and revoke API tokens.")
@@ -53,20 +58,44 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
-    _settings()  # refuse a bad configuration here, with one clear line
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        server_header=False,
-        # Live ticker streams never end by themselves: give them a few seconds, then close
-        # them (clients reconnect, with Last-Event-ID, to another worker).
-        timeout_graceful_shutdown=5,
-    )
+    """Serve the API with uvicorn (uvloop and httptools), JSON logs on stdout.
+
+    On SIGTERM or Ctrl-C it stops accepting connections, lets requests in flight finish
+    (up to 5 s) and exits."""
+    settings = _settings()  # refuse a bad configuration here, with one clear line
+    with _metrics_shared_by(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            # The app reads X-Forwarded-For itself, only from AKHBAR_TRUSTED_PROXIES.
+            proxy_headers=False,
+            server_header=False,
+            access_log=False,  # the app writes its own, with route, request id and timing
+            log_config=logging_config(settings.log_level),
+            # Live ticker streams never end by themselves: give them a few seconds, then
+            # close them (clients reconnect, with Last-Event-ID, to another worker).
+            timeout_graceful_shutdown=5,
+        )
+
+
+@contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several workers, give them a directory to share their metrics through
+    (unless the operator chose one), removed when the server stops."""
+    if workers == 1 or os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="akhbar-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR_VARIABLE]
 
 
 @cli.command()

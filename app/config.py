@@ -1,10 +1,12 @@
 """Settings: environment variables prefixed ``AKHBAR_`` (and a ``.env`` file)."""
 
 import json
+import os
 import re
-from functools import cached_property
+from collections.abc import Mapping
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, IPvAnyNetwork, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,7 +52,22 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
 
-    @field_validator("comments_disallowed_words", "trusted_proxies", mode="before")
+    # The edge: which Host names are answered ("*" any, "*.example.com" a domain and its
+    # subdomains), which browser origins may call the API, how large a body may be.
+    allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
+    cors_origins: Annotated[list[str], NoDecode] = []
+    max_body_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 4 << 20
+    # Strict-Transport-Security max-age, for deployments served only over HTTPS; 0 = off.
+    hsts_seconds: Annotated[int, Field(ge=0, le=63_072_000)] = 0
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator(
+        "comments_disallowed_words",
+        "trusted_proxies",
+        "allowed_hosts",
+        "cors_origins",
+        mode="before",
+    )
     @classmethod
     def _list_from_text(cls, value: object) -> object:
         """A JSON list, or items separated by commas or new lines."""
@@ -59,6 +76,22 @@ class Settings(BaseSettings):
         if value.lstrip().startswith("["):
             return json.loads(value)
         return [item.strip() for item in re.split(r"[,\n]", value) if item.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not re.fullmatch(r"\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", host):
+                raise ValueError(f"not a host name or pattern: {host!r}")
+        return value
 
     @property
     def comments_rate(self) -> tuple[int, int]:
@@ -79,7 +112,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @cached_property
+    @property
     def sqlalchemy_url(self) -> URL:
         """The URL with the driver Akhbar uses (psycopg 3 for PostgreSQL)."""
         url = make_url(self.database_url)
@@ -90,11 +123,35 @@ class Settings(BaseSettings):
         return self.sqlalchemy_url.get_backend_name() == "sqlite"
 
 
+# Variables of the test suite (AKHBAR_TEST_POSTGRES_URL, ...), not settings of the app.
+TEST_VARIABLE_PREFIX = "AKHBAR_TEST_"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """AKHBAR_* variables that name no setting: a typo would otherwise be silently ignored
+    and the default used (a server on the wrong database)."""
+    known = {f"AKHBAR_{name.upper()}" for name in Settings.model_fields}
+    problems = []
+    for name in sorted(environ):
+        if (
+            name.startswith("AKHBAR_")
+            and not name.startswith(TEST_VARIABLE_PREFIX)
+            and name.upper() not in known
+        ):
+            guess = get_close_matches(name.upper(), known, n=1)
+            hint = f" (did you mean {guess[0]}?)" if guess else ""
+            problems.append(f"{name}: unknown setting{hint}")
+    return problems
+
+
 class SettingsError(Exception):
     """Start-up refused: the configuration is invalid. The message is one readable line."""
 
 
 def load_settings() -> Settings:
+    unknown = unknown_variables(os.environ)
+    if unknown:
+        raise SettingsError(f"invalid configuration: {'; '.join(unknown)}")
     try:
         return Settings()
     except ValidationError as exc:

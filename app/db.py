@@ -70,6 +70,10 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,
+        # Fail fast while the server is away (readiness answers 503 within seconds, and
+        # recovers as soon as it is back: pre-ping replaces dead pooled connections).
+        connect_args={"connect_timeout": 3},
+        pool_timeout=10,
     )
 
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -152,16 +153,20 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(500, "the server failed to answer this request")
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    # The server went away, refused the connection, or (SQLite) stayed locked past the
+    # busy timeout: the request changed nothing and may be tried again.
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        503, "the database is unavailable; try again shortly", headers={"Retry-After": "5"}
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AkhbarError, _akhbar_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

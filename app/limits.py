@@ -7,10 +7,25 @@ counts, so a client meets the same limit whichever worker it reaches.
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
 import redis
+
+from app.errors import AkhbarError
+
+
+class LimitsUnavailable(AkhbarError):
+    """The shared store of the limits (Redis) does not answer: refuse for now rather than
+    let every client through unlimited."""
+
+    status = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": "5"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,9 @@ class Limiter(Protocol):
 
     def flood_wait(self, key: str, *, seconds: int) -> int:
         """0 and start a quiet period for ``key``; or the seconds left of the current one."""
+
+    def ping(self) -> None:
+        """Return if the limits can be counted now; LimitsUnavailable otherwise."""
 
     def close(self) -> None: ...
 
@@ -74,6 +92,9 @@ class MemoryLimiter:
         if len(self._windows) > 10_000:
             self._windows = {k: v for k, v in self._windows.items() if now - v[0] < 86_400}
 
+    def ping(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -89,19 +110,33 @@ class RedisLimiter:
         pipe.incr(name)
         pipe.expire(name, window_seconds, nx=True)
         pipe.ttl(name)
-        count, _, ttl = pipe.execute()
+        with _answering():
+            count, _, ttl = pipe.execute()
         reset = int(ttl) if int(ttl) > 0 else window_seconds
         return RateState(int(count) <= limit, limit, max(0, limit - int(count)), reset)
 
     def flood_wait(self, key: str, *, seconds: int) -> int:
         name = f"{self._prefix}flood:{key}"
-        if self._redis.set(name, 1, ex=seconds, nx=True):
-            return 0
-        ttl = int(self._redis.ttl(name))
+        with _answering():
+            if self._redis.set(name, 1, ex=seconds, nx=True):
+                return 0
+            ttl = int(self._redis.ttl(name))
         return ttl if ttl > 0 else 1
+
+    def ping(self) -> None:
+        with _answering():
+            self._redis.ping()
 
     def close(self) -> None:
         self._redis.close()
+
+
+@contextmanager
+def _answering() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError:
+        raise LimitsUnavailable("the rate-limit store (Redis) is unreachable") from None
 
 
 def create_limiter(redis_url: str | None, *, prefix: str) -> Limiter:

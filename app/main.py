@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.articles.router import router as articles_router
 from app.auth.router import router as tokens_router
@@ -13,7 +14,8 @@ from app.config import Settings, load_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
 from app.limits import create_limiter
-from app.middleware import RejectNulMiddleware
+from app.middleware import EdgeMiddleware
+from app.observability import Metrics
 from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
 from app.ops.migrations import head_revisions
 from app.ops.router import router as ops_router
@@ -22,6 +24,29 @@ from app.taxonomy.router import router as taxonomy_router
 from app.ticker.router import router as ticker_router
 from app.ticker.stream import TickerWatcher
 
+# What browsers on the frontends' origins may send and read (tokens travel in a header,
+# never in cookies, so credentials stay off).
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Last-Event-ID",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Last-Modified",
+    "Link",
+    "Location",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "X-Request-ID",
+]
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
@@ -29,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings)
+        metrics.watch_pool(engine)
         app.state.engine = engine
         app.state.ticker_watcher = TickerWatcher(
             engine,
@@ -53,11 +79,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=operation_id,
     )
+    metrics = Metrics()
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.head_revisions = head_revisions(settings)
     app.state.comment_policy = CommentPolicy.from_settings(settings)
     install_error_handlers(app)
-    app.add_middleware(RejectNulMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
+    # Added last, so it is the outermost: it sees every request and every answer.
+    app.add_middleware(
+        EdgeMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        allowed_hosts=settings.allowed_hosts,
+        hsts_seconds=settings.hsts_seconds,
+    )
     app.include_router(articles_router)
     app.include_router(taxonomy_router)
     app.include_router(search_router)

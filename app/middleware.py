@@ -1,39 +1,174 @@
-"""ASGI middleware that guards every request before routing."""
+"""The one ASGI middleware every HTTP request passes first.
 
-from urllib.parse import unquote_to_bytes
+It gives each request an id (the client's ``X-Request-ID`` when it is safe, else a new
+one) and returns it; refuses, before the app sees them, a Host that is not allowed, NUL in
+the URL and a body declared larger than the limit; counts the body as the app reads it
+and answers 413 the moment it passes the limit (nothing larger is ever held in memory);
+adds the security headers to every answer; turns an unhandled exception into a 500
+problem that carries the same headers; and writes the access log line and the metrics.
+"""
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from urllib.parse import unquote_plus, unquote_to_bytes
+
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import FieldError, problem_response
+from app.observability import Metrics, accepted_request_id, redact, request_id_var
+
+access_log = logging.getLogger("akhbar.access")
+error_log = logging.getLogger("akhbar.errors")
+
+# JSON needs no scripts, styles or frames; the docs pages set their own policy.
+JSON_CONTENT_SECURITY_POLICY = b"default-src 'none'; frame-ancestors 'none'"
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+UNMATCHED_ROUTE = "<unmatched>"
 
 
-class RejectNulMiddleware:
-    """Refuse NUL in the path or query string with a 422.
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the {limit} bytes accepted here")
 
-    PostgreSQL cannot store or compare NUL and SQLite can: refusing it at the door makes
-    both databases answer alike, whatever parameter it hides in.
-    """
 
-    def __init__(self, app: ASGIApp) -> None:
+class EdgeMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        allowed_hosts: Sequence[str] = ("*",),
+        hsts_seconds: int = 0,
+    ) -> None:
         self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.allowed_hosts = [host.lower() for host in allowed_hosts]
+        self.headers = list(SECURITY_HEADERS)
+        if hsts_seconds:
+            self.headers.append((b"strict-transport-security", b"max-age=%d" % hsts_seconds))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            where = _nul_location(scope)
-            if where is not None:
-                response = problem_response(
-                    422,
-                    "NUL characters are not allowed in URLs",
-                    errors=[FieldError(loc=[where], message="contains NUL", type="nul")],
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started_at = time.perf_counter()
+        request_headers = _headers(scope)
+        request_id = accepted_request_id(request_headers.get("x-request-id")) or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        status = 500
+        response_started = False
+        extra_headers = [*self.headers, (b"x-request-id", request_id.encode())]
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", JSON_CONTENT_SECURITY_POLICY))
+                if status == 413:  # the rest of the body is unread: no further requests
+                    headers.append((b"connection", b"close"))
+                message["headers"] = headers + extra_headers
+            await send(message)
+
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge(self.max_body_bytes)
+            return message
+
+        self.metrics.in_flight.inc()
+        try:
+            refusal = self._refusal(scope, request_headers)
+            if refusal is not None:
+                await refusal(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, receive_within_limit, send_with_headers)
+        except BodyTooLarge as exc:
+            if response_started:
+                raise
+            await problem_response(413, str(exc.detail))(scope, receive, send_with_headers)
+        except Exception:
+            error_log.exception("unhandled error", extra={"fields": _request_fields(scope)})
+            if response_started:
+                raise
+            response = problem_response(500, "the server failed to answer this request")
+            await response(scope, receive, send_with_headers)
+        finally:
+            self.metrics.in_flight.dec()
+            seconds = time.perf_counter() - started_at
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+            self.metrics.observe_request(scope["method"], route, status, seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                fields = _request_fields(scope)
+                fields.update(
+                    route=route,
+                    status=status,
+                    duration_ms=round(seconds * 1000, 2),
+                    client=scope["client"][0] if scope.get("client") else None,
+                    user_agent=request_headers.get("user-agent"),
                 )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+                access_log.info("request", extra={"fields": fields})
+            request_id_var.reset(token)
+
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
+        if "*" not in self.allowed_hosts and not _host_allowed(
+            headers.get("host", ""), self.allowed_hosts
+        ):
+            return problem_response(400, "this server does not answer for that Host")
+        if "\x00" in scope["path"]:
+            return _nul_problem("path")
+        if b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+            return _nul_problem("query")
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return problem_response(413, str(BodyTooLarge(self.max_body_bytes).detail))
+        return None
 
 
-def _nul_location(scope: Scope) -> str | None:
-    if "\x00" in scope["path"]:
-        return "path"
-    if b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
-        return "query"
-    return None
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def _request_fields(scope: Scope) -> dict[str, object]:
+    query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
+    return {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": redact(query) if query else None,
+    }
+
+
+def _host_allowed(host: str, allowed: Sequence[str]) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.lower()
+    return any(
+        name == pattern or (pattern.startswith("*.") and name.endswith(pattern[1:]))
+        for pattern in allowed
+    )
+
+
+def _nul_problem(where: str) -> JSONResponse:
+    # PostgreSQL cannot store or compare NUL and SQLite can: refusing it at the door makes
+    # both databases answer alike, whatever parameter it hides in.
+    return problem_response(
+        422,
+        "NUL characters are not allowed in URLs",
+        errors=[FieldError(loc=[where], message="contains NUL", type="nul")],
+    )

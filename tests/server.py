@@ -37,12 +37,30 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
 ) -> Iterator[str]:
-    """`akhbar serve` on a free loopback port; yields its base URL, stops it afterwards."""
+    """`akhbar serve` on a free loopback port; yields its base URL, stops it afterwards
+    (SIGTERM, as an orchestrator would). Its output goes to ``log_path`` if given."""
+    with server_process(database_url, workers=workers, env=env, log_path=log_path) as served:
+        yield served[0]
+
+
+@contextmanager
+def server_process(
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like running_server, yielding the process too, for tests that signal it."""
     port = free_port()
     env = clean_environment(**(env or {}), AKHBAR_DATABASE_URL=database_url)
-    with tempfile.TemporaryFile() as log:
+    with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [AKHBAR, "serve", "--port", str(port), "--workers", str(workers)],
             env=env,
@@ -64,7 +82,7 @@ def running_server(
                 if time.monotonic() > deadline:
                     raise TimeoutError("akhbar serve did not answer within 20 s")
                 time.sleep(0.1)
-            yield base_url
+            yield base_url, process
         finally:
             process.terminate()
             try:

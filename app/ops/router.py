@@ -1,6 +1,7 @@
 """Liveness and readiness probes for orchestrators and load balancers."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.errors import problem_responses
 from app.ops.schemas import Health, Readiness
@@ -22,9 +23,34 @@ def healthz() -> Health:
     responses=problem_responses(503),
 )
 def readyz(request: Request) -> Readiness:
-    """200 when the database answers and is migrated to the revision this code expects;
-    503 (a problem document saying why) otherwise."""
+    """200 when the database answers and is migrated to the revision this code expects,
+    and Redis answers where it is configured; 503 (a problem document saying why)
+    otherwise. It recovers by itself when they come back."""
     revisions = check_ready(
         request.app.state.engine, expected_revisions=request.app.state.head_revisions
     )
+    request.app.state.limiter.ping()
     return Readiness(revisions=sorted(revisions))
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                CONTENT_TYPE_LATEST: {
+                    "schema": {"type": "string"},
+                    "example": 'akhbar_http_requests_total{method="GET",route="/v1/articles",'
+                    'status="200"} 42.0\n',
+                }
+            },
+        }
+    },
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latency histograms by method, route template and status,
+    requests in flight and database pool use, in the Prometheus text format, for every
+    worker of this server. Expose it to your scraper, not to the internet."""
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
