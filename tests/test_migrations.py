@@ -8,14 +8,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from app.config import Settings
 from app.db import create_db_engine
+from app.main import create_app
 from app.models import metadata
 from app.ops.migrations import alembic_config
 from app.search.index import SEARCH_TABLES
 from tests.conftest import BACKENDS, create_postgres_database
+from tests.server import akhbar
 
 
 @pytest.fixture(params=BACKENDS)
@@ -105,3 +108,50 @@ class TestMigrations:
             engine.dispose()
 
         assert body_text == "نص & آخر ثالث"
+
+
+def revision_ids() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config(Settings()))
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+@pytest.mark.parametrize("start", revision_ids()[:-1])
+def test_a_database_left_at_an_earlier_revision_upgrades_with_its_content(
+    empty_database: Settings, start: str
+) -> None:
+    """A published article written under the first schema, the database left at ``start``
+    (as an old release would leave it), then `akhbar migrate`: the schema is the models'
+    and the article is served, found by search and by a variant spelling of its slug."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, revision_ids()[0])
+    engine = create_db_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO article (slug, title, body, lang, status, published_at,"
+                    " is_exclusive, is_breaking, comments_enabled, version, word_count,"
+                    " reading_time_minutes, created_at, updated_at) VALUES ('افتتاح-المكتبة',"
+                    " 'افتتاح المكتبة الوطنية', '<p>افتتحت المكتبة أبوابها للقراء.</p>', 'ar',"
+                    " 'published', '2026-11-01 08:00:00', false, false, true, 1, 4, 1,"
+                    " '2026-11-01 08:00:00', '2026-11-01 08:00:00')"
+                )
+            )
+    finally:
+        engine.dispose()
+    command.upgrade(config, start)
+
+    result = akhbar("migrate", database_url=empty_database.database_url)
+
+    assert result.stdout == "database migrated to head\n"
+    assert schema_differences(empty_database) == []
+    with TestClient(create_app(empty_database)) as client:
+        assert client.get("/readyz").status_code == 200
+        article = client.get("/v1/articles/افتتاح-المكتبة").json()
+        hits = client.get("/v1/search", params={"q": "المكتبه"}).json()["data"]
+        variant = client.get("/v1/articles/إفتتاح-المكتبة")
+    assert article["title"] == "افتتاح المكتبة الوطنية"
+    assert article["comment_count"] == 0
+    assert [hit["id"] for hit in hits] == [article["id"]]
+    assert variant.status_code == 200
+    assert variant.json()["id"] == article["id"]
