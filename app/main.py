@@ -17,7 +17,7 @@ from app.limits import create_limiter
 from app.middleware import EdgeMiddleware
 from app.observability import Metrics
 from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
-from app.ops.migrations import head_revisions
+from app.ops.migrations import head_revisions, known_revisions
 from app.ops.router import router as ops_router
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.head_revisions = head_revisions(settings)
+    app.state.known_revisions = known_revisions(settings)
     app.state.comment_policy = CommentPolicy.from_settings(settings)
     install_error_handlers(app)
     if settings.cors_origins:

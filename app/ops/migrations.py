@@ -27,3 +27,9 @@ def head_revisions(settings: Settings) -> set[str]:
 def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def known_revisions(settings: Settings) -> set[str]:
+    """Every revision this code ships, head and all before it."""
+    script = ScriptDirectory.from_config(alembic_config(settings))
+    return {revision.revision for revision in script.walk_revisions()}

@@ -5,7 +5,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.errors import problem_responses
 from app.ops.schemas import Health, Readiness
-from app.ops.service import check_ready
+from app.ops.service import check_ready, rate_limits_state
 
 router = APIRouter(tags=["operations"])
 
@@ -23,14 +23,17 @@ def healthz() -> Health:
     responses=problem_responses(503),
 )
 def readyz(request: Request) -> Readiness:
-    """200 when the database answers and is migrated to the revision this code expects,
-    and Redis answers where it is configured; 503 (a problem document saying why)
-    otherwise. It recovers by itself when they come back."""
+    """200 when the database answers and is migrated to the revision this code expects
+    (or a newer one, during a rolling upgrade); 503 (a problem document saying why)
+    otherwise, recovering by itself when the database comes back. Redis is reported, not
+    required: without it only comment posting stops (503), reads go on."""
+    state = request.app.state
     revisions = check_ready(
-        request.app.state.engine, expected_revisions=request.app.state.head_revisions
+        state.engine,
+        expected_revisions=state.head_revisions,
+        known_revisions=state.known_revisions,
     )
-    request.app.state.limiter.ping()
-    return Readiness(revisions=sorted(revisions))
+    return Readiness(revisions=sorted(revisions), rate_limits=rate_limits_state(state.limiter))
 
 
 @router.get(

@@ -269,17 +269,20 @@ def test_readiness_follows_the_database_away_and_back(settings: Settings) -> Non
     assert after.status_code == 200
 
 
-def test_redis_away_is_not_ready_and_comments_wait(settings: Settings) -> None:
+def test_redis_away_stops_comment_posts_not_reads(settings: Settings) -> None:
     with session_for(settings) as session:
         article_id = make_article(session, "خبر").id
     nowhere = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
     with TestClient(create_app(nowhere)) as client:
         ready = client.get("/readyz")
         posted = client.post(f"/v1/articles/{article_id}/comments", json=COMMENT)
+        read = client.get(f"/v1/articles/{article_id}/comments")
 
-    assert ready.status_code == 503
-    assert ready.json()["detail"] == "the rate-limit store (Redis) is unreachable"
+    assert ready.status_code == 200
+    assert ready.json()["rate_limits"] == "unreachable"
+    assert read.status_code == 200
     assert posted.status_code == 503
+    assert posted.json()["detail"] == "the rate-limit store (Redis) is unreachable"
     assert posted.headers["retry-after"] == "5"
     assert comment_count(settings) == 0
 
