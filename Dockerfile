@@ -3,6 +3,7 @@
 #   docker build -t akhbar .
 #   docker run -p 8000:8000 -e AKHBAR_DATABASE_URL=postgresql://... akhbar
 # Migrate first with the same image: docker run --rm -e AKHBAR_DATABASE_URL=... akhbar akhbar migrate
+# compose.yaml runs it with PostgreSQL and Redis; docs/deployment.md says how to run it for real.
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
