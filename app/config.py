@@ -8,7 +8,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyNetwork, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -18,6 +18,27 @@ RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400}
 RATE_PATTERN = rf"^[1-9][0-9]{{0,6}}/({'|'.join(RATE_UNITS)})$"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'akhbar.db'}"
 SUPPORTED_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+class CachePolicy(BaseModel):
+    """How long caches may keep a kind of public answer: browsers ``max_age``, shared
+    caches (a CDN) ``s_maxage``, and either may serve it stale while revalidating."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_age: int = Field(ge=0, le=31_536_000)
+    s_maxage: int = Field(ge=0, le=31_536_000)
+    stale_while_revalidate: int = Field(ge=0, le=31_536_000)
+
+    def header(self) -> str:
+        return (
+            f"public, max-age={self.max_age}, s-maxage={self.s_maxage}, "
+            f"stale-while-revalidate={self.stale_while_revalidate}"
+        )
+
+
+def _policy(max_age: int, s_maxage: int, stale: int) -> CachePolicy:
+    return CachePolicy(max_age=max_age, s_maxage=s_maxage, stale_while_revalidate=stale)
 
 
 class Settings(BaseSettings):
@@ -33,11 +54,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0, le=600_000)] = 5_000
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     # The live ticker: how often each worker looks for changes (and windows opening or
-    # closing), how many streams one client may hold open per worker, and how long
-    # caches may keep GET /v1/ticker.
+    # closing), and how many streams one client may hold open per worker.
     ticker_poll_seconds: Annotated[float, Field(ge=0.1, le=10)] = 1.0
     ticker_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 4
-    ticker_max_age_seconds: Annotated[int, Field(ge=0, le=3600)] = 10
 
     # Shared state between workers (rate limits); in-process when unset.
     redis_url: str | None = Field(None, pattern=r"^(rediss?|unix)://")
@@ -60,6 +79,20 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age, for deployments served only over HTTPS; 0 = off.
     hsts_seconds: Annotated[int, Field(ge=0, le=63_072_000)] = 0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # HTTP caching of public answers, by kind (JSON: {"max_age": 60, "s_maxage": 300,
+    # "stale_while_revalidate": 60}): one article; lists of articles and search; an
+    # article's comments; the ticker; categories, tags and authors.
+    cache_article: CachePolicy = _policy(60, 300, 60)
+    cache_list: CachePolicy = _policy(30, 60, 30)
+    cache_comments: CachePolicy = _policy(30, 60, 30)
+    cache_ticker: CachePolicy = _policy(10, 10, 10)
+    cache_taxonomy: CachePolicy = _policy(300, 3600, 300)
+    # The response cache of each worker: how long an entry may live at most (the bound
+    # for changes that come with the clock, not a write; 0 turns the cache off) and how
+    # many entries it keeps.
+    response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 1.0
+    response_cache_entries: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
 
     @field_validator(
         "comments_disallowed_words",

@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.articles.router import router as articles_router
 from app.auth.router import router as tokens_router
+from app.caching import ResponseCacheMiddleware, create_change_counter
 from app.comments.router import router as comments_router
 from app.comments.service import CommentPolicy
 from app.config import Settings, load_settings
@@ -62,9 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             streams_per_client=settings.ticker_streams_per_client,
         )
         app.state.limiter = create_limiter(settings.redis_url, prefix=settings.redis_prefix)
+        app.state.change_counter = create_change_counter(settings, engine)
         try:
             yield
         finally:
+            if app.state.change_counter is not None:
+                app.state.change_counter.close()
             await app.state.ticker_watcher.close()
             app.state.limiter.close()
             engine.dispose()
@@ -86,6 +90,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.known_revisions = known_revisions(settings)
     app.state.comment_policy = CommentPolicy.from_settings(settings)
     install_error_handlers(app)
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        counter=lambda: getattr(app.state, "change_counter", None),
+        metrics=metrics,
+        seconds=settings.response_cache_seconds,
+        max_entries=settings.response_cache_entries,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -140,6 +140,14 @@ class Metrics:
             multiprocess_mode="livesum",
         )
 
+        self.cache_lookups = Counter(
+            "akhbar_response_cache_lookups",
+            "Public GETs looked up in the response cache: hit, miss (answered by the app, "
+            "then kept) or bypass (no change counter to trust).",
+            ["result"],
+            registry=registry,
+        )
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         status_label = str(status)
         self.requests.labels(method, route, status_label).inc()

@@ -37,10 +37,11 @@ def _expected_version(
     """The version named by If-Match, or None when the client sent none (or ``*``)."""
     if if_match is None or if_match.strip() == "*":
         return None
-    ours = re.compile(rf"article-{article_id}-v(\d+)(?:-c\d+)?")
+    ours = re.compile(rf"article-{article_id}-v(\d+)(?:-[0-9a-z]+)?")
     for weak, tag in parse_entity_tags(if_match) or []:
-        # If-Match uses the strong comparison: a weak tag never matches. The comment count
-        # in the tag is not part of the version an editor edited.
+        # If-Match uses the strong comparison: a weak tag never matches. The digest a
+        # public read adds to the tag is not part of the version an editor edited (a
+        # reader's approved comment changes the answer, not the article).
         match = None if weak else ours.fullmatch(tag)
         if match:
             return int(match[1])

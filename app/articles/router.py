@@ -1,5 +1,6 @@
 """Articles under ``/v1/articles``: public reads, and editor writes with a token."""
 
+from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
@@ -16,7 +17,8 @@ from app.articles.schemas import (
     RevisionPage,
 )
 from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
-from app.conditional import entity_tag, not_modified
+from app.caching import cache_for, tag
+from app.conditional import entity_tag
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.models import Article
@@ -42,9 +44,18 @@ OPTIONAL_TOKEN: dict[str, Any] = {TOKEN_OPTIONAL: True}
 
 
 def article_etag(article: Article) -> str:
-    """Its version, and its approved-comment count (which moderation changes, not edits)."""
+    """Its version. A public read adds a digest of the answer's bytes to it."""
     assert article.id is not None
-    return entity_tag("article", article.id, article.version, extra=f"-c{article.comment_count}")
+    return entity_tag("article", article.id, article.version)
+
+
+def article_keys(article: Article) -> list[str]:
+    """The surrogate keys of an answer that shows this article (with its terms)."""
+    keys = [f"article-{article.id}"]
+    if article.category is not None:
+        keys.append(f"category-{article.category.id}")
+    keys += [f"tag-{t.id}" for t in article.tags] + [f"author-{a.id}" for a in article.authors]
+    return keys
 
 
 def _article_answer(response: Response, article: Article) -> ArticlePublic:
@@ -58,6 +69,7 @@ def _article_answer(response: Response, article: Article) -> ArticlePublic:
     response_model=ArticlePage,
     openapi_extra=OPTIONAL_TOKEN,
     responses=problem_responses(401, 403, 422),
+    dependencies=[cache_for("list")],
 )
 def list_articles(
     request: Request, response: Response, session: SessionDep, query: ArticleListQueryDep
@@ -70,6 +82,7 @@ def list_articles(
     `status` also lists drafts, scheduled, archived and deleted articles.
     """
     articles, next_cursor = service.list_articles(session, query=query)
+    tag(response, "articles", *(key for article in articles for key in article_keys(article)))
     return build_page(
         ArticlePage,
         [ArticleListItem.from_article(article) for article in articles],
@@ -90,23 +103,24 @@ def list_articles(
         304: {"description": "Not modified since the ETag in `If-None-Match`."},
         **problem_responses(401, 404, 422),
     },
+    dependencies=[cache_for("article")],
 )
 def get_article(
-    request: Request,
     response: Response,
     session: SessionDep,
     ref: ArticleRef,
     editor: ArticleEditorView,
 ) -> ArticlePublic | Response:
     """One article with its body, by slug or id, with an `ETag` for conditional requests
-    and for `If-Match` on a later `PATCH`.
+    (`If-None-Match` → 304) and for `If-Match` on a later `PATCH`.
 
     Drafts, archived, deleted and scheduled articles are a 404 to the public, exactly like
     articles that never existed; a token with `articles:write` sees them all.
     """
     article = service.get_article(session, ref, editor=editor)
-    unchanged = not_modified(request, article_etag(article))
-    return unchanged or _article_answer(response, article)
+    tag(response, *article_keys(article))
+    response.headers["Last-Modified"] = format_datetime(article.updated_at, usegmt=True)
+    return _article_answer(response, article)
 
 
 @router.post(

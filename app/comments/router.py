@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.articles.router import ArticleRef
 from app.auth.deps import CommentModerator
+from app.caching import cache_for, tag
 from app.client import ClientAddress
 from app.comments import service
 from app.comments.schemas import (
@@ -85,14 +86,16 @@ def post_comment(
     summary="List an article's comments",
     response_model=CommentPage,
     responses=problem_responses(404, 422),
+    dependencies=[cache_for("comments")],
 )
 def list_article_comments(
     ref: ArticleRef, request: Request, response: Response, session: SessionDep, page: PageQueryDep
 ) -> CommentPage:
     """Approved comments, oldest first; `parent_id` threads the replies."""
-    rows, next_cursor = service.list_public_comments(
+    article_id, rows, next_cursor = service.list_public_comments(
         session, ref, limit=page.limit, cursor=page.cursor
     )
+    tag(response, f"article-{article_id}-comments")
     return build_page(
         CommentPage,
         [CommentPublic.from_comment(row) for row in rows],

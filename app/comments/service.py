@@ -190,13 +190,15 @@ def _body_hash(body: str) -> str:
 
 def list_public_comments(
     session: Session, article_ref: str, *, limit: int, cursor: str | None
-) -> tuple[Sequence[Comment], str | None]:
-    """An article's approved comments, oldest first (404 if the article is not public)."""
+) -> tuple[int, Sequence[Comment], str | None]:
+    """The article's id and its approved comments, oldest first (404 if the article is
+    not public)."""
     article = get_article(session, article_ref)
+    assert article.id is not None
     stmt = select(Comment).where(
         Comment.article_id == article.id, Comment.status == CommentStatus.approved
     )
-    return _page(session, stmt, limit=limit, cursor=cursor)
+    return (article.id, *_page(session, stmt, limit=limit, cursor=cursor))
 
 
 def list_for_moderation(

@@ -4,7 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.articles.router import article_keys
 from app.articles.schemas import ArticleListItem
+from app.caching import cache_for, tag
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import build_page
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
     summary="Search published articles",
     response_model=SearchPage,
     responses=problem_responses(422),
+    dependencies=[cache_for("list")],
 )
 def search_articles(
     request: Request,
@@ -31,6 +34,7 @@ def search_articles(
     finds "المفاوضات". Every word must match; "quoted words" match as a phrase. Takes the
     filters of the article list. Each hit has a `snippet` with the matches in `<mark>`."""
     hits, next_cursor = service.search(session, query=query)
+    tag(response, "articles", *(key for hit in hits for key in article_keys(hit.article)))
     return build_page(
         SearchPage,
         [

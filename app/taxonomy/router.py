@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.auth.deps import TaxonomyEditor
+from app.caching import cache_for, tag
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.models import Author, Category, Tag
@@ -48,6 +49,7 @@ def _add_term_routes(
         request: Request, response: Response, session: SessionDep, page: PageQueryDep
     ) -> Page[Any]:
         rows, next_cursor = service.list_terms(session, model, limit=page.limit, cursor=page.cursor)
+        tag(response, plural, *(f"{singular}-{row.id}" for row in rows))
         return build_page(
             page_type,
             [public.model_validate(row) for row in rows],
@@ -57,8 +59,10 @@ def _add_term_routes(
             response=response,
         )
 
-    def get_term(session: SessionDep, slug: TermSlug) -> TermRef:
-        return public.model_validate(service.get_term(session, model, slug))
+    def get_term(response: Response, session: SessionDep, slug: TermSlug) -> TermRef:
+        term = service.get_term(session, model, slug)
+        tag(response, f"{singular}-{term.id}")
+        return public.model_validate(term)
 
     def create_term(
         data: create_schema,  # type: ignore[valid-type]
@@ -99,6 +103,7 @@ def _add_term_routes(
         description=f"Every {singular}, in the order they were created, a page at a time.",
         response_model=page_type,
         responses=problem_responses(422),
+        dependencies=[cache_for("taxonomy")],
     )
     router.add_api_route(
         f"/{plural}/{{slug}}",
@@ -110,6 +115,7 @@ def _add_term_routes(
         description=f"One {singular} by its slug; an unknown slug is a 404.",
         response_model=public,
         responses=problem_responses(404, 422),
+        dependencies=[cache_for("taxonomy")],
     )
     router.add_api_route(
         f"/{plural}",

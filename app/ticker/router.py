@@ -8,7 +8,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.auth.deps import PrincipalDep, TickerEditor, TickerEditorView, require_scope
 from app.auth.scopes import Scope
-from app.conditional import content_etag, not_modified
+from app.caching import tag
 from app.db import SessionDep, SettingsDep
 from app.errors import problem_responses
 from app.openapi import TOKEN_OPTIONAL
@@ -57,18 +57,21 @@ async def _stream_slot(request: Request) -> AsyncIterator[TickerWatcher]:
 )
 def list_ticker(
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     query: Annotated[TickerListQuery, Depends(_list_query)],
-) -> Response:
+) -> TickerPage:
     """The headlines of the breaking-news bar: active, inside their time window, not linked
     to an article the public cannot see; by position, then newest first. Windows open
     and close by themselves. Cached briefly (`Cache-Control`), with an `ETag`.
 
     With `all=true` and a token holding `ticker:write`: every headline."""
     rows, next_cursor = service.list_headlines(session, query=query)
-    response = Response(media_type="application/json")
-    page = build_page(
+    if not query.all:
+        response.headers["Cache-Control"] = settings.cache_ticker.header()
+        tag(response, "ticker")
+    return build_page(
         TickerPage,
         [TickerHeadlinePublic.from_headline(row) for row in rows],
         limit=query.limit,
@@ -76,20 +79,6 @@ def list_ticker(
         request=request,
         response=response,
     )
-    body = page.model_dump_json().encode()
-    etag = content_etag(body)
-    cache_control = (
-        "private, no-store" if query.all else f"public, max-age={settings.ticker_max_age_seconds}"
-    )
-    unchanged = not_modified(request, etag)
-    if unchanged is not None:
-        unchanged.headers["Cache-Control"] = cache_control
-        return unchanged
-    response.body = body
-    response.headers.update(
-        {"ETag": etag, "Cache-Control": cache_control, "Content-Length": str(len(body))}
-    )
-    return response
 
 
 @router.get(

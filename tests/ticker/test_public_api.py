@@ -142,7 +142,9 @@ class TestListTicker:
         make_headline(session, "خبر آخر")
         changed = client.get("/v1/ticker", headers={"If-None-Match": first.headers["etag"]})
 
-        assert first.headers["cache-control"] == "public, max-age=10"
+        assert first.headers["cache-control"] == (
+            "public, max-age=10, s-maxage=10, stale-while-revalidate=10"
+        )
         assert first.headers["content-type"] == "application/json"
         assert again.status_code == 304
         assert again.headers["etag"] == first.headers["etag"]

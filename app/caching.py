@@ -1,0 +1,289 @@
+"""HTTP caching of public reads, and a response cache in front of the app.
+
+Routes declare how long their public answers may be kept (``Cache-Control``, one policy per
+kind of resource) and which resources they contain (``Surrogate-Key``). This middleware
+does the rest for every GET answered 200:
+
+- a strong ``ETag``: a digest of the bytes (after the route's own tag, if it set one,
+  so that an article's tag still names its version), and a 304 for ``If-None-Match``;
+- ``Cache-Control: private, no-store`` on anything asked with a token, ``Vary:
+  Authorization`` on public answers, and ``Cache-Tag`` beside ``Surrogate-Key``;
+- a per-worker cache of public answers, so that a hot read costs no database query and
+  no serialisation. An entry is used only while nothing was written since it was made:
+  each request first reads the database's change counter (SQLite's ``data_version``,
+  shared by every process on the file) or, on PostgreSQL, a Redis counter that every
+  commit increments. So a write is seen by the very next read on any worker. Changes
+  that come with the clock rather than a write (a scheduled article's time, a ticker
+  window) are seen within ``response_cache_seconds``, the lifetime of an entry.
+"""
+
+import contextlib
+import hashlib
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from weakref import WeakKeyDictionary
+
+import redis
+from fastapi import Depends, Response
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session as OrmSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.conditional import parse_entity_tags
+from app.config import CachePolicy, Settings
+from app.db import SettingsDep
+from app.observability import Metrics
+
+CacheKind = Literal["article", "list", "comments", "ticker", "taxonomy"]
+PRIVATE = b"private, no-store"
+
+
+def cache_for(kind: CacheKind) -> Any:
+    """A route dependency: public answers of this route may be cached under ``kind``'s
+    policy (the setting ``AKHBAR_CACHE_<KIND>``)."""
+
+    def declare(response: Response, settings: SettingsDep) -> None:
+        policy: CachePolicy = getattr(settings, f"cache_{kind}")
+        response.headers["Cache-Control"] = policy.header()
+
+    return Depends(declare)
+
+
+def tag(response: Response, *keys: str) -> None:
+    """Name the resources an answer contains, for purging a CDN by key."""
+    response.headers["Surrogate-Key"] = " ".join(dict.fromkeys(keys))
+
+
+class ChangeCounter(Protocol):
+    def current(self) -> int | None:
+        """A number that changes whenever anything was committed; None if unknown."""
+
+    def close(self) -> None: ...
+
+
+class SqliteChangeCounter:
+    """``PRAGMA data_version`` on a connection of its own: it changes when any other
+    connection, in any process, commits to the file."""
+
+    def __init__(self, path: str) -> None:
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+
+    def current(self) -> int | None:
+        try:
+            return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class RedisChangeCounter:
+    """A counter in Redis that every commit through this app's engine increments."""
+
+    def __init__(self, url: str, *, key: str, engine: Engine) -> None:
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._key = key
+        _COUNTERS[engine] = self
+
+    def current(self) -> int | None:
+        try:
+            return int(self._redis.get(self._key) or 0)
+        except redis.RedisError:
+            return None
+
+    def increment(self) -> None:
+        # If Redis is away at this moment, other workers cannot be told: they may serve
+        # what they kept for at most response_cache_seconds more.
+        with contextlib.suppress(redis.RedisError):
+            self._redis.incr(self._key)
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+_COUNTERS: "WeakKeyDictionary[Engine, RedisChangeCounter]" = WeakKeyDictionary()
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _remember_write(session: OrmSession, _context: object) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _count_write(session: OrmSession) -> None:
+    if session.info.pop("wrote", False) and isinstance(session.bind, Engine):
+        counter = _COUNTERS.get(session.bind)
+        if counter is not None:
+            counter.increment()
+
+
+def create_change_counter(settings: Settings, engine: Engine) -> ChangeCounter | None:
+    """What tells this worker that something was written: SQLite's own counter, or one in
+    Redis on PostgreSQL. None (no response cache) on PostgreSQL without Redis."""
+    if settings.response_cache_seconds == 0:
+        return None
+    if settings.is_sqlite:
+        database = settings.sqlalchemy_url.database
+        return SqliteChangeCounter(database) if database and database != ":memory:" else None
+    if settings.redis_url:
+        key = f"{settings.redis_prefix}changes"
+        return RedisChangeCounter(settings.redis_url, key=key, engine=engine)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    generation: int
+    expires: float
+    etag: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    route: object
+
+
+class ResponseCacheMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        counter: Callable[[], ChangeCounter | None],
+        metrics: Metrics,
+        seconds: float,
+        max_entries: int,
+        max_entry_bytes: int = 1 << 20,
+    ) -> None:
+        self.app = app
+        self._counter = counter
+        self._metrics = metrics
+        self._seconds = seconds
+        self._max_entries = max_entries
+        self._max_entry_bytes = max_entry_bytes
+        self._entries: OrderedDict[bytes, Entry] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if b"authorization" in headers:
+            await self.app(scope, receive, _private(send))
+            return
+        if_none_match = headers.get(b"if-none-match")
+        key = scope["raw_path"] + b"?" + scope["query_string"]
+        counter = self._counter() if self._seconds > 0 else None
+        generation = counter.current() if counter is not None else None
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry.generation == generation and entry.expires > time.monotonic():
+                self._metrics.cache_lookups.labels("hit").inc()
+                self._entries.move_to_end(key)
+                scope["route"] = entry.route
+                await _answer(send, entry.headers, entry.body, entry.etag, if_none_match)
+                return
+            del self._entries[key]
+        self._metrics.cache_lookups.labels("miss" if generation is not None else "bypass").inc()
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffer_public(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if message["status"] == 200 and _is_public(message["headers"]):
+                    start = message
+                    return
+                await send(message)
+                return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            etag, headers = _finish(start["headers"], body)
+            await _answer(send, headers, body, etag, if_none_match)
+            if generation is not None and len(body) <= self._max_entry_bytes:
+                self._store(
+                    key,
+                    Entry(
+                        generation,
+                        time.monotonic() + self._seconds,
+                        etag,
+                        headers,
+                        body,
+                        scope.get("route"),
+                    ),
+                )
+
+        await self.app(scope, receive, buffer_public)
+
+    def _store(self, key: bytes, entry: Entry) -> None:
+        self._entries[key] = entry
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+
+def _is_public(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(name == b"cache-control" and value.startswith(b"public") for name, value in headers)
+
+
+def _finish(
+    headers: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The strong ETag of these bytes, and the headers of the public answer."""
+    digest = hashlib.blake2b(body, digest_size=10).hexdigest().encode()
+    route_tag = next((value for name, value in headers if name == b"etag"), None)
+    etag = b'"' + (route_tag.strip(b'"') + b"-" if route_tag else b"") + digest + b'"'
+    kept = [(n, v) for n, v in headers if n not in (b"etag", b"content-length")]
+    keys = next((value for name, value in headers if name == b"surrogate-key"), None)
+    if keys:
+        kept.append((b"cache-tag", b",".join(keys.split())))
+    kept += [(b"etag", etag), (b"vary", b"Authorization")]
+    return etag, kept
+
+
+async def _answer(
+    send: Send,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    etag: bytes,
+    if_none_match: bytes | None,
+) -> None:
+    if if_none_match is not None and _matches(if_none_match, etag):
+        unchanged = [(n, v) for n, v in headers if n not in (b"content-type",)]
+        await send({"type": "http.response.start", "status": 304, "headers": unchanged})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    """The weak comparison of RFC 9110 §13.1.2."""
+    value = if_none_match.decode("latin-1")
+    if value.strip() == "*":
+        return True
+    wanted = etag.decode().strip('"')
+    return any(tag == wanted for _, tag in parse_entity_tags(value) or [])
+
+
+def _private(send: Send) -> Send:
+    async def send_private(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(n, v) for n, v in message.get("headers", []) if n != b"cache-control"]
+            message["headers"] = [*headers, (b"cache-control", PRIVATE)]
+        await send(message)
+
+    return send_private
