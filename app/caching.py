@@ -186,7 +186,6 @@ class ResponseCacheMiddleware:
                 await _answer(send, entry.headers, entry.body, entry.etag, if_none_match)
                 return
             del self._entries[key]
-        self._metrics.cache_lookups.labels("miss" if generation is not None else "bypass").inc()
 
         start: Message | None = None
         chunks: list[bytes] = []
@@ -208,6 +207,7 @@ class ResponseCacheMiddleware:
             body = b"".join(chunks)
             etag, headers = _finish(start["headers"], body)
             await _answer(send, headers, body, etag, if_none_match)
+            self._metrics.cache_lookups.labels("miss" if generation is not None else "bypass").inc()
             if generation is not None and len(body) <= self._max_entry_bytes:
                 self._store(
                     key,

@@ -142,8 +142,8 @@ class Metrics:
 
         self.cache_lookups = Counter(
             "akhbar_response_cache_lookups",
-            "Public GETs looked up in the response cache: hit, miss (answered by the app, "
-            "then kept) or bypass (no change counter to trust).",
+            "Public answers: served from the response cache (hit), made by the app and "
+            "kept (miss), or made with no change counter to trust (bypass).",
             ["result"],
             registry=registry,
         )

@@ -1,0 +1,274 @@
+"""HTTP caching of public reads and the response cache, in process."""
+
+import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+import httpx2 as httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.auth.scopes import Scope
+from app.config import CachePolicy, Settings
+from app.db import session_for
+from app.main import create_app
+from app.models import Category
+from app.taxonomy.schemas import TermUpdate
+from app.taxonomy.service import update_term
+from tests.factories import (
+    bearer,
+    make_article,
+    make_author,
+    make_category,
+    make_headline,
+    make_tag,
+    make_token,
+)
+from tests.server import running_server
+
+ARTICLE = "public, max-age=60, s-maxage=300, stale-while-revalidate=60"
+LIST = "public, max-age=30, s-maxage=60, stale-while-revalidate=30"
+COMMENTS = LIST
+TICKER = "public, max-age=10, s-maxage=10, stale-while-revalidate=10"
+TAXONOMY = "public, max-age=300, s-maxage=3600, stale-while-revalidate=300"
+
+
+@pytest.fixture
+def article_id(session: Session) -> int:
+    make_category(session, "ثقافة")
+    make_tag(session, "كتب")
+    make_author(session, "ليلى")
+    article = make_article(
+        session, "افتتاح المكتبة", category="ثقافة", tags=["كتب"], authors=["ليلى"]
+    )
+    make_headline(session, "عاجل | افتتاح المكتبة")
+    assert article.id is not None
+    return article.id
+
+
+def lookups(client: TestClient) -> dict[str, int]:
+    text = client.get("/metrics").text
+    found = re.findall(r'^akhbar_response_cache_lookups_total\{result="(\w+)"\} (\d+)', text, re.M)
+    return {result: int(count) for result, count in found}
+
+
+class TestHeaders:
+    @pytest.mark.parametrize(
+        ("path", "policy", "keys"),
+        [
+            ("/v1/articles", LIST, "articles article-1 category-1 tag-1 author-1"),
+            ("/v1/articles/1", ARTICLE, "article-1 category-1 tag-1 author-1"),
+            ("/v1/articles/افتتاح-المكتبة", ARTICLE, "article-1 category-1 tag-1 author-1"),
+            ("/v1/search?q=المكتبة", LIST, "articles article-1 category-1 tag-1 author-1"),
+            ("/v1/articles/1/comments", COMMENTS, "article-1-comments"),
+            ("/v1/ticker", TICKER, "ticker"),
+            ("/v1/categories", TAXONOMY, "categories category-1"),
+            ("/v1/categories/ثقافة", TAXONOMY, "category-1"),
+            ("/v1/tags", TAXONOMY, "tags tag-1"),
+            ("/v1/tags/كتب", TAXONOMY, "tag-1"),
+            ("/v1/authors", TAXONOMY, "authors author-1"),
+            ("/v1/authors/ليلى", TAXONOMY, "author-1"),
+        ],
+    )
+    def test_every_public_read_says_how_long_and_what_it_contains(
+        self, client: TestClient, article_id: int, path: str, policy: str, keys: str
+    ) -> None:
+        response = client.get(path)
+
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == policy
+        assert response.headers["surrogate-key"] == keys
+        assert response.headers["cache-tag"] == keys.replace(" ", ",")
+        assert response.headers["vary"] == "Authorization"
+        assert re.fullmatch(r'"([a-z0-9-]+-)?[0-9a-f]{20}"', response.headers["etag"])
+        assert response.headers["content-length"] == str(len(response.content))
+
+    def test_revalidation_is_a_304_with_the_same_validators(
+        self, client: TestClient, article_id: int
+    ) -> None:
+        first = client.get("/v1/articles")
+        again = client.get("/v1/articles", headers={"If-None-Match": first.headers["etag"]})
+        listed = client.get(
+            "/v1/articles", headers={"If-None-Match": f'"x", W/{first.headers["etag"]}'}
+        )
+        star = client.get("/v1/articles", headers={"If-None-Match": "*"})
+        other = client.get("/v1/articles", headers={"If-None-Match": '"not-it"'})
+
+        assert [again.status_code, listed.status_code, star.status_code] == [304, 304, 304]
+        assert again.content == b""
+        for header in ("etag", "cache-control", "surrogate-key", "vary"):
+            assert again.headers[header] == first.headers[header]
+        assert other.status_code == 200
+        assert other.content == first.content
+
+    def test_an_article_carries_last_modified(self, client: TestClient, article_id: int) -> None:
+        response = client.get(f"/v1/articles/{article_id}")
+
+        updated = datetime.fromisoformat(response.json()["updated_at"])
+        assert parsedate_to_datetime(response.headers["last-modified"]) == updated.replace(
+            microsecond=0
+        )
+
+    def test_etag_changes_exactly_when_the_answer_does(
+        self, client: TestClient, session: Session, article_id: int
+    ) -> None:
+        first = client.get(f"/v1/articles/{article_id}")
+        same = client.get(f"/v1/articles/{article_id}")
+        update_term(session, Category, "ثقافة", TermUpdate(name="ثقافة وفنون"))
+        renamed = client.get(f"/v1/articles/{article_id}")
+
+        assert same.headers["etag"] == first.headers["etag"]
+        assert renamed.json()["category"]["name"] == "ثقافة وفنون"
+        assert renamed.headers["etag"] != first.headers["etag"]
+
+    @pytest.mark.parametrize("path", ["/v1/articles", "/v1/articles/1", "/v1/ticker"])
+    def test_answers_to_a_token_are_never_publicly_cacheable(
+        self, client: TestClient, session: Session, article_id: int, path: str
+    ) -> None:
+        token = bearer(make_token(session, Scope.admin))
+
+        response = client.get(path, headers=token)
+
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "private, no-store"
+
+    @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/v1/nothing"])
+    def test_probes_and_problems_are_not_public(self, client: TestClient, path: str) -> None:
+        assert "public" not in client.get(path).headers.get("cache-control", "")
+
+    def test_policies_are_settings(self, settings: Settings, article_id: int) -> None:
+        policy = CachePolicy(max_age=5, s_maxage=600, stale_while_revalidate=120)
+        with TestClient(create_app(settings.model_copy(update={"cache_article": policy}))) as c:
+            response = c.get(f"/v1/articles/{article_id}")
+
+        assert response.headers["cache-control"] == (
+            "public, max-age=5, s-maxage=600, stale-while-revalidate=120"
+        )
+
+
+class TestResponseCache:
+    def test_a_repeated_read_is_served_from_the_cache_until_a_write(
+        self, client: TestClient, session: Session, settings: Settings, article_id: int
+    ) -> None:
+        if not settings.is_sqlite:
+            pytest.skip("on PostgreSQL the response cache needs Redis (tested with servers)")
+        before = lookups(client)
+        answers = [client.get("/v1/articles").content for _ in range(5)]
+        make_article(session, "خبر جديد")
+        fresh = client.get("/v1/articles")
+        after = lookups(client)
+
+        assert len(set(answers)) == 1
+        assert fresh.json()["data"][0]["title"] == "خبر جديد"
+        assert after.get("hit", 0) - before.get("hit", 0) == 4
+        assert after["miss"] - before.get("miss", 0) == 2
+
+    def test_a_token_and_a_query_are_different_entries(
+        self, client: TestClient, session: Session, article_id: int
+    ) -> None:
+        token = bearer(make_token(session, Scope.articles_write))
+        make_article(session, "مسودة", status="draft")
+        client.get("/v1/articles")
+
+        public = client.get("/v1/articles")
+        editor = client.get("/v1/articles", params={"status": "draft"}, headers=token)
+        limited = client.get("/v1/articles", params={"limit": 1})
+
+        assert [a["title"] for a in public.json()["data"]] == ["افتتاح المكتبة"]
+        assert [a["title"] for a in editor.json()["data"]] == ["مسودة"]
+        assert len(limited.json()["data"]) == 1
+
+    def test_off_when_its_lifetime_is_zero(self, settings: Settings, article_id: int) -> None:
+        off = settings.model_copy(update={"response_cache_seconds": 0})
+        with TestClient(create_app(off)) as client:
+            for _ in range(3):
+                client.get("/v1/articles")
+            counts = lookups(client)
+
+        assert counts == {"bypass": 3}
+
+
+def test_no_stale_read_after_any_write_with_two_workers(
+    settings: Settings, limiter_settings: dict
+) -> None:
+    """Every kind of write through one worker; every read after it, on either worker, sees
+    it, though both had the old answers cached."""
+    if settings.is_sqlite == (limiter_settings["redis_url"] is not None):
+        pytest.skip("SQLite shares changes through the file; PostgreSQL through Redis")
+    with session_for(settings) as session:
+        make_category(session, "محليات")
+        make_author(session, "هالة")
+        token = bearer(make_token(session, Scope.admin))
+        first_id = make_article(session, "خبر أول", category="محليات", authors=["هالة"]).id
+        make_headline(session, "عاجل | خبر أول")
+    env = {"AKHBAR_COMMENTS_FLOOD_SECONDS": "0"}
+    if limiter_settings["redis_url"]:
+        env["AKHBAR_REDIS_URL"] = str(limiter_settings["redis_url"])
+        env["AKHBAR_REDIS_PREFIX"] = str(limiter_settings["redis_prefix"])
+
+    with running_server(settings.database_url, workers=2, env=env) as base_url:
+
+        def reads(path: str) -> list[httpx.Response]:
+            # A new connection each time: the reads spread over both workers.
+            return [httpx.get(f"{base_url}{path}") for _ in range(6)]
+
+        def write(
+            method: str, path: str, *, headers: dict | None = None, **kwargs: object
+        ) -> httpx.Response:
+            response = httpx.request(
+                method, f"{base_url}{path}", headers={**token, **(headers or {})}, **kwargs
+            )
+            assert response.status_code < 300, response.text
+            return response
+
+        watched = [
+            "/v1/articles",
+            f"/v1/articles/{first_id}",
+            f"/v1/articles/{first_id}/comments",
+            "/v1/search?q=خبر",
+            "/v1/ticker",
+            "/v1/categories",
+        ]
+        for path in watched:
+            reads(path)  # cached on both workers
+
+        created = write(
+            "POST", "/v1/articles", json={"title": "خبر ثان", "status": "published"}
+        ).json()
+        assert all(r.json()["data"][0]["id"] == created["id"] for r in reads("/v1/articles"))
+        assert all(len(r.json()["data"]) == 2 for r in reads("/v1/search?q=خبر"))
+
+        etag = httpx.get(f"{base_url}/v1/articles/{first_id}").headers["etag"]
+        write(
+            "PATCH",
+            f"/v1/articles/{first_id}",
+            json={"title": "خبر أول معدل"},
+            headers={**token, "If-Match": etag},
+        )
+        assert {r.json()["title"] for r in reads(f"/v1/articles/{first_id}")} == {"خبر أول معدل"}
+        assert all(
+            "خبر أول معدل" in [a["title"] for a in r.json()["data"]] for r in reads("/v1/articles")
+        )
+
+        posted = httpx.post(
+            f"{base_url}/v1/articles/{first_id}/comments",
+            json={"author_name": "قارئ", "author_email": "q@example.org", "body": "تعليق"},
+        )
+        reads(f"/v1/articles/{first_id}/comments")
+        write("PATCH", f"/v1/comments/{posted.json()['id']}", json={"status": "approved"})
+        assert all(len(r.json()["data"]) == 1 for r in reads(f"/v1/articles/{first_id}/comments"))
+        assert {r.json()["comment_count"] for r in reads(f"/v1/articles/{first_id}")} == {1}
+
+        write("POST", "/v1/ticker", json={"text": "عاجل | خبر ثان"})
+        assert all(len(r.json()["data"]) == 2 for r in reads("/v1/ticker"))
+
+        write("PATCH", "/v1/categories/محليات", json={"name": "شؤون محلية"})
+        assert {r.json()["category"]["name"] for r in reads(f"/v1/articles/{first_id}")} == {
+            "شؤون محلية"
+        }
+        assert all(r.json()["data"][0]["name"] == "شؤون محلية" for r in reads("/v1/categories"))
+
+        write("DELETE", f"/v1/articles/{first_id}")
+        assert {r.status_code for r in reads(f"/v1/articles/{first_id}")} == {404}
+        assert all(len(r.json()["data"]) == 1 for r in reads("/v1/articles"))
