@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 import orjson
 from fastapi import Query, Request, Response
@@ -52,6 +52,19 @@ class PageQuery(BaseModel):
 
 
 PageQueryDep = Annotated[PageQuery, Query()]
+
+
+class FieldSelection(BaseModel):
+    """``fields=``: the fields each list item should have, for lean answers."""
+
+    fields: str | None = Field(
+        None,
+        max_length=500,
+        pattern=r"^[a-z_]+(,[a-z_]+)*$",
+        description="Comma-separated names of the item fields to return (the others are "
+        "left out), e.g. `id,slug,title,published_at`.",
+        examples=["id,slug,title,published_at"],
+    )
 
 
 RowT = TypeVar("RowT")
@@ -129,3 +142,24 @@ def build_page(
     if link is not None:
         response.headers["Link"] = link
     return page_type(data=items, meta=PageMeta(limit=limit, next_cursor=next_cursor))
+
+
+def select_fields(page: PageT, fields: str | None, response: Response) -> PageT | Response:
+    """The page itself, or, with ``fields``, its JSON with only those fields in each item
+    (and the headers already set on ``response``). An unknown name is a 422."""
+    if fields is None:
+        return page
+    (item_type,) = get_args(type(page).model_fields["data"].annotation)
+    wanted = list(dict.fromkeys(fields.split(",")))
+    unknown = [name for name in wanted if name not in item_type.model_fields]
+    if unknown:
+        raise InvalidInput(
+            f"unknown field {', '.join(unknown)}: choose from {', '.join(item_type.model_fields)}",
+            loc=["query", "fields"],
+        )
+    body = page.model_dump_json(include={"data": {"__all__": set(wanted)}, "meta": True})
+    answer = Response(body, media_type="application/json")
+    for name, value in response.headers.items():
+        if name != "content-length":
+            answer.headers.append(name, value)
+    return answer

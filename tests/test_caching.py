@@ -272,3 +272,57 @@ def test_no_stale_read_after_any_write_with_two_workers(
         write("DELETE", f"/v1/articles/{first_id}")
         assert {r.status_code for r in reads(f"/v1/articles/{first_id}")} == {404}
         assert all(len(r.json()["data"]) == 1 for r in reads("/v1/articles"))
+
+
+class TestFields:
+    def test_list_items_carry_only_the_fields_asked_for(
+        self, client: TestClient, article_id: int
+    ) -> None:
+        response = client.get("/v1/articles", params={"fields": "title,id,slug"})
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "data": [{"id": article_id, "slug": "افتتاح-المكتبة", "title": "افتتاح المكتبة"}],
+            "meta": {"limit": 20, "next_cursor": None},
+        }
+        assert response.headers["cache-control"] == LIST
+        assert response.headers["surrogate-key"].startswith("articles article-1")
+
+    def test_search_hits_too(self, client: TestClient, article_id: int) -> None:
+        response = client.get("/v1/search", params={"q": "المكتبة", "fields": "id,snippet"})
+
+        assert response.json()["data"] == [{"id": article_id, "snippet": "نصّ الخبر."}]
+
+    def test_paging_keeps_working(self, client: TestClient, session: Session) -> None:
+        for n in range(3):
+            make_article(session, f"خبر {n}", hours=n)
+
+        first = client.get("/v1/articles", params={"fields": "id", "limit": 2})
+        second = client.get(
+            "/v1/articles",
+            params={"fields": "id", "limit": 2, "cursor": first.json()["meta"]["next_cursor"]},
+        )
+
+        assert [a["id"] for a in first.json()["data"]] == [3, 2]
+        assert [a["id"] for a in second.json()["data"]] == [1]
+        assert first.headers["link"].startswith("</v1/articles?")
+
+    @pytest.mark.parametrize(
+        ("fields", "message"),
+        [
+            ("id,body", "unknown field body: choose from id, slug, title"),
+            ("id,nope,x", "unknown field nope, x: choose from id, slug, title"),
+        ],
+    )
+    def test_an_unknown_field_is_a_422(
+        self, client: TestClient, article_id: int, fields: str, message: str
+    ) -> None:
+        response = client.get("/v1/articles", params={"fields": fields})
+
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["query", "fields"]
+        assert response.json()["detail"].startswith(message)
+
+    @pytest.mark.parametrize("fields", ["", "id,", "id;title", "ID", "id, title"])
+    def test_a_malformed_list_is_a_422(self, client: TestClient, fields: str) -> None:
+        assert client.get("/v1/articles", params={"fields": fields}).status_code == 422

@@ -23,7 +23,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.models import Article
 from app.openapi import TOKEN_OPTIONAL
-from app.pagination import PageQueryDep, build_page
+from app.pagination import PageQueryDep, build_page, select_fields
 from app.params import ID_MAX, RowId
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -73,17 +73,18 @@ def _article_answer(response: Response, article: Article) -> ArticlePublic:
 )
 def list_articles(
     request: Request, response: Response, session: SessionDep, query: ArticleListQueryDep
-) -> ArticlePage:
+) -> ArticlePage | Response:
     """Published articles whose time has come, newest first, without their bodies.
 
     Page with `limit` and the opaque `cursor` from `meta.next_cursor` (also in the
     `Link: <…>; rel="next"` header). Filters combine with AND; an unknown category, tag
     or author slug is a 422, not an empty list. With a token holding `articles:write`,
-    `status` also lists drafts, scheduled, archived and deleted articles.
+    `status` also lists drafts, scheduled, archived and deleted articles. `fields` trims
+    each item to the fields named (`fields=id,slug,title`).
     """
     articles, next_cursor = service.list_articles(session, query=query)
     tag(response, "articles", *(key for article in articles for key in article_keys(article)))
-    return build_page(
+    page = build_page(
         ArticlePage,
         [ArticleListItem.from_article(article) for article in articles],
         limit=query.limit,
@@ -91,6 +92,7 @@ def list_articles(
         request=request,
         response=response,
     )
+    return select_fields(page, query.fields, response)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
-from app.pagination import Page, PageQuery
+from app.pagination import FieldSelection, Page, PageQuery
 from app.taxonomy.schemas import TermRef
 from app.text.fields import Body, Excerpt, Name, Slug, Title, WebUrl
 
@@ -156,7 +156,7 @@ class ArticleFilters(BaseModel):
     )
 
 
-class ArticleListQuery(PageQuery, ArticleFilters):
+class ArticleListQuery(PageQuery, ArticleFilters, FieldSelection):
     """Paging, filters, and the editor's status views."""
 
     status: ArticleView | None = Field(

@@ -9,7 +9,7 @@ from app.articles.schemas import ArticleListItem
 from app.caching import cache_for, tag
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.pagination import build_page
+from app.pagination import build_page, select_fields
 from app.search import service
 from app.search.schemas import SearchHit, SearchPage, SearchQuery
 
@@ -28,14 +28,14 @@ def search_articles(
     response: Response,
     session: SessionDep,
     query: Annotated[SearchQuery, Query()],
-) -> SearchPage:
+) -> SearchPage | Response:
     """Arabic-aware full-text search over published articles, best match first: "الاستانة"
     finds "بالآستانة", "يعقب" finds "يعقِّب", "30 ديسمبر" finds "٣٠ ديسمبر", "مفاوضات"
     finds "المفاوضات". Every word must match; "quoted words" match as a phrase. Takes the
     filters of the article list. Each hit has a `snippet` with the matches in `<mark>`."""
     hits, next_cursor = service.search(session, query=query)
     tag(response, "articles", *(key for hit in hits for key in article_keys(hit.article)))
-    return build_page(
+    page = build_page(
         SearchPage,
         [
             SearchHit(
@@ -50,3 +50,4 @@ def search_articles(
         request=request,
         response=response,
     )
+    return select_fields(page, query.fields, response)

@@ -5,12 +5,12 @@ from typing import Literal
 from pydantic import Field
 
 from app.articles.schemas import ArticleFilters, ArticleListItem
-from app.pagination import Page, PageQuery
+from app.pagination import FieldSelection, Page, PageQuery
 
 MAX_QUERY_LENGTH = 200
 
 
-class SearchQuery(PageQuery, ArticleFilters):
+class SearchQuery(PageQuery, ArticleFilters, FieldSelection):
     q: str = Field(
         min_length=1,
         max_length=MAX_QUERY_LENGTH,
