@@ -48,7 +48,11 @@ class Article(Timestamped, table=True):
         CheckConstraint("version >= 1", name="version_positive"),
         # The public list: published, due, newest first (keyset on published_at, id).
         Index(None, "status", "published_at", "id"),
+        # Each public filter, then the list's order.
         Index(None, "category_id", "published_at"),
+        Index(None, "is_breaking", "published_at"),
+        Index(None, "is_exclusive", "published_at"),
+        Index(None, "lang", "published_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
