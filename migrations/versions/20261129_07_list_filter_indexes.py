@@ -6,7 +6,6 @@ Revises: 20261129_06
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261129_07"
