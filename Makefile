@@ -40,13 +40,13 @@ browser:
 
 ## lint: formatting, lint rules and types
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff format --check app migrations tests
-	$(BIN)/ruff check app migrations tests
+	$(BIN)/ruff format --check app migrations tests bench
+	$(BIN)/ruff check app migrations tests bench
 	$(BIN)/mypy
 
 format: $(VENV)/.dev-installed
-	$(BIN)/ruff format app migrations tests
-	$(BIN)/ruff check --fix app migrations tests
+	$(BIN)/ruff format app migrations tests bench
+	$(BIN)/ruff check --fix app migrations tests bench
 
 ## openapi: regenerate openapi/openapi.json from the app
 openapi: $(VENV)/.dev-installed

@@ -17,6 +17,7 @@ does the rest for every GET answered 200:
   window) are seen within ``response_cache_seconds``, the lifetime of an entry.
 """
 
+import asyncio
 import contextlib
 import hashlib
 import sqlite3
@@ -164,6 +165,8 @@ class ResponseCacheMiddleware:
         self._max_entries = max_entries
         self._max_entry_bytes = max_entry_bytes
         self._entries: OrderedDict[bytes, Entry] = OrderedDict()
+        self._pending: dict[bytes, tuple[int, asyncio.Future[Entry | None]]] = {}
+        self._hits = metrics.cache_lookups.labels("hit")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -178,15 +181,47 @@ class ResponseCacheMiddleware:
         counter = self._counter() if self._seconds > 0 else None
         generation = counter.current() if counter is not None else None
         entry = self._entries.get(key)
-        if entry is not None:
-            if entry.generation == generation and entry.expires > time.monotonic():
-                self._metrics.cache_lookups.labels("hit").inc()
-                self._entries.move_to_end(key)
-                scope["route"] = entry.route
-                await _answer(send, entry.headers, entry.body, entry.etag, if_none_match)
+        pending = self._pending.get(key)
+        making = pending[1] if pending is not None and pending[0] == generation else None
+        if entry is not None and entry.generation == generation:
+            # Fresh; or only older than its lifetime while one request already remakes it
+            # (nothing was written: serve it rather than wait).
+            if entry.expires > time.monotonic() or making is not None:
+                await self._hit(scope, send, key, entry, if_none_match)
                 return
+        elif entry is not None:
             del self._entries[key]
+        if making is not None:
+            # Something was written: one request makes the new answer, and those that ask
+            # for it meanwhile wait for it rather than all query the database at once.
+            entry = await asyncio.shield(making)
+            if entry is not None:
+                await self._hit(scope, send, key, entry, if_none_match)
+                return
+        await self._make(scope, receive, send, key, generation, if_none_match)
 
+    async def _hit(
+        self, scope: Scope, send: Send, key: bytes, entry: Entry, if_none_match: bytes | None
+    ) -> None:
+        self._hits.inc()
+        if key in self._entries:
+            self._entries.move_to_end(key)
+        scope["route"] = entry.route
+        await _answer(send, entry.headers, entry.body, entry.etag, if_none_match)
+
+    async def _make(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: bytes,
+        generation: int | None,
+        if_none_match: bytes | None,
+    ) -> None:
+        """Let the app answer; keep a public 200 (and hand it to those waiting for it)."""
+        made: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        if generation is not None:
+            self._pending[key] = (generation, made)
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -206,22 +241,27 @@ class ResponseCacheMiddleware:
                 return
             body = b"".join(chunks)
             etag, headers = _finish(start["headers"], body)
-            await _answer(send, headers, body, etag, if_none_match)
-            self._metrics.cache_lookups.labels("miss" if generation is not None else "bypass").inc()
             if generation is not None and len(body) <= self._max_entry_bytes:
-                self._store(
-                    key,
-                    Entry(
-                        generation,
-                        time.monotonic() + self._seconds,
-                        etag,
-                        headers,
-                        body,
-                        scope.get("route"),
-                    ),
+                entry = Entry(
+                    generation,
+                    time.monotonic() + self._seconds,
+                    etag,
+                    headers,
+                    body,
+                    scope.get("route"),
                 )
+                self._store(key, entry)
+                made.set_result(entry)
+            self._metrics.cache_lookups.labels("miss" if generation is not None else "bypass").inc()
+            await _answer(send, headers, body, etag, if_none_match)
 
-        await self.app(scope, receive, buffer_public)
+        try:
+            await self.app(scope, receive, buffer_public)
+        finally:
+            if not made.done():
+                made.set_result(None)
+            if self._pending.get(key, (None, None))[1] is made:
+                del self._pending[key]
 
     def _store(self, key: bytes, entry: Entry) -> None:
         self._entries[key] = entry

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age, for deployments served only over HTTPS; 0 = off.
     hsts_seconds: Annotated[int, Field(ge=0, le=63_072_000)] = 0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # One JSON line per request on stdout (at the info and debug levels).
+    access_log: bool = True
 
     # HTTP caching of public answers, by kind (JSON: {"max_age": 60, "s_maxage": 300,
     # "stale_while_revalidate": 60}): one article; lists of articles and search; an

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -108,7 +109,7 @@ def problem_response(
     *,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
     problem = Problem(
         type=problem_type(status),
         title=HTTPStatus(status).phrase,
@@ -116,8 +117,8 @@ def problem_response(
         detail=detail,
         errors=errors,
     )
-    return JSONResponse(
-        problem.model_dump(exclude_none=True),
+    return Response(
+        orjson.dumps(problem.model_dump(exclude_none=True)),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
@@ -131,13 +132,13 @@ def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
     ]
 
 
-async def _akhbar_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _akhbar_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AkhbarError)
     errors = exc.field_errors if isinstance(exc, InvalidInput) else None
     return problem_response(exc.status, exc.detail, errors=errors, headers=exc.headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = _field_errors(exc.errors())
     count = len(errors)
@@ -145,7 +146,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, detail, errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
@@ -153,7 +154,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
-async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+async def _database_unavailable(_request: Request, exc: Exception) -> Response:
     # The server went away, refused the connection, or (SQLite) stayed locked past the
     # busy timeout: the request changed nothing and may be tried again.
     logger.warning("database unavailable: %s", type(exc).__name__)

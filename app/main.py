@@ -16,7 +16,7 @@ from app.db import create_db_engine
 from app.errors import install_error_handlers
 from app.limits import create_limiter
 from app.middleware import EdgeMiddleware
-from app.observability import Metrics
+from app.observability import AccessLog, Metrics
 from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
 from app.ops.migrations import head_revisions, known_revisions
 from app.ops.router import router as ops_router
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.change_counter is not None:
                 app.state.change_counter.close()
+            if access_log is not None:
+                access_log.flush()
             await app.state.ticker_watcher.close()
             app.state.limiter.close()
             engine.dispose()
@@ -82,8 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # Akhbar exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks would
+        # cost every request a look at the global providers.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     metrics = Metrics()
+    access_log = (
+        AccessLog() if settings.access_log and settings.log_level in ("debug", "info") else None
+    )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.head_revisions = head_revisions(settings)
@@ -113,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         allowed_hosts=settings.allowed_hosts,
         hsts_seconds=settings.hsts_seconds,
+        access_log=access_log,
     )
     app.include_router(articles_router)
     app.include_router(taxonomy_router)

@@ -9,19 +9,18 @@ problem that carries the same headers; and writes the access log line and the me
 """
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Sequence
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import FieldError, problem_response
-from app.observability import Metrics, accepted_request_id, redact, request_id_var
+from app.observability import AccessLog, Metrics, accepted_request_id, redact, request_id_var
 
-access_log = logging.getLogger("akhbar.access")
 error_log = logging.getLogger("akhbar.errors")
 
 # JSON needs no scripts, styles or frames; the docs pages set their own policy.
@@ -48,8 +47,10 @@ class EdgeMiddleware:
         max_body_bytes: int,
         allowed_hosts: Sequence[str] = ("*",),
         hsts_seconds: int = 0,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.app = app
+        self.access_log = access_log
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.allowed_hosts = [host.lower() for host in allowed_hosts]
@@ -63,7 +64,9 @@ class EdgeMiddleware:
             return
         started_at = time.perf_counter()
         request_headers = _headers(scope)
-        request_id = accepted_request_id(request_headers.get("x-request-id")) or uuid.uuid4().hex
+        request_id = (
+            accepted_request_id(request_headers.get("x-request-id")) or os.urandom(16).hex()
+        )
         token = request_id_var.set(request_id)
         status = 500
         response_started = False
@@ -115,7 +118,7 @@ class EdgeMiddleware:
             seconds = time.perf_counter() - started_at
             route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
             self.metrics.observe_request(scope["method"], route, status, seconds)
-            if access_log.isEnabledFor(logging.INFO):
+            if self.access_log is not None:
                 fields = _request_fields(scope)
                 fields.update(
                     route=route,
@@ -124,10 +127,10 @@ class EdgeMiddleware:
                     client=scope["client"][0] if scope.get("client") else None,
                     user_agent=request_headers.get("user-agent"),
                 )
-                access_log.info("request", extra={"fields": fields})
+                self.access_log.write(request_id, fields)
             request_id_var.reset(token)
 
-    def _refusal(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> Response | None:
         if "*" not in self.allowed_hosts and not _host_allowed(
             headers.get("host", ""), self.allowed_hosts
         ):
@@ -150,7 +153,7 @@ def _request_fields(scope: Scope) -> dict[str, object]:
     query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
     return {
         "method": scope["method"],
-        "path": scope["path"],
+        "path": redact(scope["path"]),
         "query": redact(query) if query else None,
     }
 
@@ -164,7 +167,7 @@ def _host_allowed(host: str, allowed: Sequence[str]) -> bool:
     )
 
 
-def _nul_problem(where: str) -> JSONResponse:
+def _nul_problem(where: str) -> Response:
     # PostgreSQL cannot store or compare NUL and SQLite can: refusing it at the door makes
     # both databases answer alike, whatever parameter it hides in.
     return problem_response(
