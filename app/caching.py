@@ -14,7 +14,8 @@ does the rest for every GET answered 200:
   shared by every process on the file) or, on PostgreSQL, a Redis counter that every
   commit increments. So a write is seen by the very next read on any worker. Changes
   that come with the clock rather than a write (a scheduled article's time, a ticker
-  window) are seen within ``response_cache_seconds``, the lifetime of an entry.
+  window) end the entries made before them: the next such moment is read from the
+  database once per change of the counter. ``response_cache_seconds`` caps a lifetime.
 """
 
 import asyncio
@@ -25,18 +26,21 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, Protocol
 from weakref import WeakKeyDictionary
 
 import redis
 from fastapi import Depends, Response
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.conditional import parse_entity_tags
 from app.config import CachePolicy, Settings
-from app.db import SettingsDep
+from app.db import SettingsDep, utc_now
+from app.models import Article, ArticleStatus, TickerHeadline
 from app.observability import Metrics
 
 CacheKind = Literal["article", "list", "comments", "ticker", "taxonomy"]
@@ -137,6 +141,22 @@ def create_change_counter(settings: Settings, engine: Engine) -> ChangeCounter |
     return None
 
 
+def next_clock_change(engine: Engine, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which an answer changes by itself."""
+    moments = [
+        select(func.min(Article.published_at)).where(
+            Article.status == ArticleStatus.published,
+            col(Article.deleted_at).is_(None),
+            col(Article.published_at) > now,
+        ),
+        select(func.min(TickerHeadline.starts_at)).where(col(TickerHeadline.starts_at) > now),
+        select(func.min(TickerHeadline.ends_at)).where(col(TickerHeadline.ends_at) > now),
+    ]
+    with Session(engine) as session:
+        found = [session.exec(moment).one() for moment in moments]
+    return min((moment for moment in found if moment is not None), default=None)
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     generation: int
@@ -153,6 +173,7 @@ class ResponseCacheMiddleware:
         app: ASGIApp,
         *,
         counter: Callable[[], ChangeCounter | None],
+        engine: Callable[[], Engine],
         metrics: Metrics,
         seconds: float,
         max_entries: int,
@@ -160,6 +181,8 @@ class ResponseCacheMiddleware:
     ) -> None:
         self.app = app
         self._counter = counter
+        self._engine = engine
+        self._horizon: tuple[int, float] | None = None
         self._metrics = metrics
         self._seconds = seconds
         self._max_entries = max_entries
@@ -186,7 +209,7 @@ class ResponseCacheMiddleware:
         if entry is not None and entry.generation == generation:
             # Fresh; or only older than its lifetime while one request already remakes it
             # (nothing was written: serve it rather than wait).
-            if entry.expires > time.monotonic() or making is not None:
+            if entry.expires > time.time() or making is not None:
                 await self._hit(scope, send, key, entry, if_none_match)
                 return
         elif entry is not None:
@@ -244,7 +267,7 @@ class ResponseCacheMiddleware:
             if generation is not None and len(body) <= self._max_entry_bytes:
                 entry = Entry(
                     generation,
-                    time.monotonic() + self._seconds,
+                    min(time.time() + self._seconds, self._clock_horizon(generation)),
                     etag,
                     headers,
                     body,
@@ -262,6 +285,15 @@ class ResponseCacheMiddleware:
                 made.set_result(None)
             if self._pending.get(key, (None, None))[1] is made:
                 del self._pending[key]
+
+    def _clock_horizon(self, generation: int) -> float:
+        """When the clock next changes a public answer with nothing written (a scheduled
+        article's time comes, a ticker window opens or closes): no entry made at this
+        generation outlives it. Asked of the database once per generation."""
+        if self._horizon is None or self._horizon[0] != generation:
+            upcoming = next_clock_change(self._engine(), utc_now())
+            self._horizon = (generation, upcoming.timestamp() if upcoming else float("inf"))
+        return self._horizon[1]
 
     def _store(self, key: bytes, entry: Entry) -> None:
         self._entries[key] = entry

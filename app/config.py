@@ -90,10 +90,9 @@ class Settings(BaseSettings):
     cache_comments: CachePolicy = _policy(30, 60, 30)
     cache_ticker: CachePolicy = _policy(10, 10, 10)
     cache_taxonomy: CachePolicy = _policy(300, 3600, 300)
-    # The response cache of each worker: how long an entry may live at most (the bound
-    # for changes that come with the clock, not a write; 0 turns the cache off) and how
-    # many entries it keeps.
-    response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 1.0
+    # The response cache of each worker: how long an entry may live at most (writes and
+    # scheduled changes end it sooner; 0 turns the cache off) and how many it keeps.
+    response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
     response_cache_entries: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
 
     @field_validator(

@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         ResponseCacheMiddleware,
         counter=lambda: getattr(app.state, "change_counter", None),
+        engine=lambda: app.state.engine,
         metrics=metrics,
         seconds=settings.response_cache_seconds,
         max_entries=settings.response_cache_entries,

@@ -1,7 +1,8 @@
 """HTTP caching of public reads and the response cache, in process."""
 
 import re
-from datetime import datetime
+import time
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx2 as httpx
@@ -326,3 +327,28 @@ class TestFields:
     @pytest.mark.parametrize("fields", ["", "id,", "id;title", "ID", "id, title"])
     def test_a_malformed_list_is_a_422(self, client: TestClient, fields: str) -> None:
         assert client.get("/v1/articles", params={"fields": fields}).status_code == 422
+
+
+def test_the_clock_ends_cached_answers_at_the_right_moment(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """Nothing is written, yet a scheduled article appears and a ticker window closes on
+    time: cached answers never outlive the next such moment."""
+    now = datetime.now(UTC)
+    make_article(session, "خبر منشور", published_at=now - timedelta(hours=1))
+    make_article(session, "خبر مجدول", published_at=now + timedelta(seconds=2))
+    make_headline(session, "عاجل | نافذة قصيرة", ends_at=now + timedelta(seconds=2.5))
+    before = lookups(client)
+
+    early = [client.get("/v1/articles").json()["data"] for _ in range(3)]
+    bar = [client.get("/v1/ticker").json()["data"] for _ in range(3)]
+    time.sleep(max(0.0, (now + timedelta(seconds=2.6) - datetime.now(UTC)).total_seconds()))
+    late = client.get("/v1/articles").json()["data"]
+    closed = client.get("/v1/ticker").json()["data"]
+
+    assert all([a["title"] for a in page] == ["خبر منشور"] for page in early)
+    assert all(len(headlines) == 1 for headlines in bar)
+    assert [a["title"] for a in late] == ["خبر مجدول", "خبر منشور"]
+    assert closed == []
+    if settings.is_sqlite:  # the cache was used meanwhile
+        assert lookups(client)["hit"] - before.get("hit", 0) == 4
