@@ -62,7 +62,14 @@ def create_db_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # SQLite writes one at a time and the GIL runs one thread anyway: a few
+        # connections serve as well as many, and each keeps its own page cache.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=settings.database_pool_size,
+            max_overflow=0,
+        )
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         return engine
     return create_engine(

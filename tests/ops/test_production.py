@@ -128,8 +128,8 @@ def test_metrics_count_the_requests_of_every_worker(tmp_path: Path) -> None:
 
     assert [healthz_count(text) - before for text in scrapes] == [30] * 6
     for text in scrapes:
-        # Two workers, each with a pool of 5 + 10 overflow on SQLite.
-        assert re.search(r"^akhbar_db_pool_connections_max 30\.0$", text, re.M)
+        # Two workers, each with a pool of 5 connections on SQLite.
+        assert re.search(r"^akhbar_db_pool_connections_max 10\.0$", text, re.M)
 
 
 def test_logs_are_json_lines_with_request_ids_and_no_secrets(
