@@ -254,6 +254,8 @@ class ResponseCacheMiddleware:
                 if message["status"] == 200 and _is_public(message["headers"]):
                     start = message
                     return
+                if not made.done():  # nothing to share: let those waiting go their own way
+                    made.set_result(None)
                 await send(message)
                 return
             if start is None:

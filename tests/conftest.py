@@ -80,7 +80,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         path = tmp_path / "akhbar.db"
         # The template was closed cleanly, so the database is entirely in the main file.
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield Settings(database_url=f"sqlite:///{path}", redis_url=None)
+        yield Settings(database_url=f"sqlite:///{path}", redis_url=None, access_log=False)
         return
     url = request.getfixturevalue("postgres_template")
     engine = create_db_engine(Settings(database_url=url))
@@ -88,7 +88,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    yield Settings(database_url=url, redis_url=None)
+    yield Settings(database_url=url, redis_url=None, access_log=False)
 
 
 @pytest.fixture
