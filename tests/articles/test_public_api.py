@@ -298,9 +298,10 @@ class TestListArticles:
             # The page, then its tags, then its authors (the category is joined in).
             assert queries_for_5 == queries_for_100 == 3
 
-    class TestGetArticle:
-        TITLE = "جون كيري يرحب بالآستانة وديمستورا يعقِّب"
-        SLUG = "جون-كيري-يرحب-بالآستانة-وديمستورا-يعقب"
+
+class TestGetArticle:
+    TITLE = "جون كيري يرحب بالآستانة وديمستورا يعقِّب"
+    SLUG = "جون-كيري-يرحب-بالآستانة-وديمستورا-يعقب"
 
     def test_by_slug_returns_the_whole_article(self, client: TestClient, session: Session) -> None:
         make_category(session, "سياسة")
