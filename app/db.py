@@ -1,13 +1,14 @@
 """The engine factory, the UTC datetime column type and the request session dependency."""
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, QueuePool, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -84,11 +85,23 @@ def create_db_engine(settings: Settings) -> Engine:
     )
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    # Routes that write commit inside their service call, before the response is built:
-    # nothing is committed after this yield.
-    with Session(request.app.state.engine) as session:
-        yield session
+def session_gate(engine: Engine) -> asyncio.Semaphore:
+    """How many requests may hold a session at once: the pool's capacity, one connection
+    kept for the ticker watcher and the response cache."""
+    pool = engine.pool
+    capacity = pool.size() + max(pool._max_overflow, 0) if isinstance(pool, QueuePool) else 2
+    return asyncio.Semaphore(max(1, capacity - 1))
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request, admitted here, in the event loop, only while the pool has a
+    connection for it. Sync routes run in worker threads; were a thread to wait for a
+    connection, threads could run out while the holders wait for one to finish their
+    request: the server would stall. Routes that write commit inside their service call,
+    before the response is built: nothing is committed after this yield."""
+    async with request.app.state.session_gate:
+        with Session(request.app.state.engine) as session:
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

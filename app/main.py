@@ -12,7 +12,7 @@ from app.caching import ResponseCacheMiddleware, create_change_counter
 from app.comments.router import router as comments_router
 from app.comments.service import CommentPolicy
 from app.config import Settings, load_settings
-from app.db import create_db_engine
+from app.db import create_db_engine, session_gate
 from app.errors import install_error_handlers
 from app.limits import create_limiter
 from app.middleware import EdgeMiddleware
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings)
         metrics.watch_pool(engine)
         app.state.engine = engine
+        app.state.session_gate = session_gate(engine)
         app.state.ticker_watcher = TickerWatcher(
             engine,
             poll_seconds=settings.ticker_poll_seconds,
