@@ -8,8 +8,10 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,7 +29,14 @@ from app.main import create_app
 from app.models import Comment
 from tests.factories import bearer, make_article, make_author, make_category, make_token
 from tests.proxy import TcpRelay
-from tests.server import AKHBAR, clean_environment, free_port, running_server, server_process
+from tests.server import (
+    AKHBAR,
+    akhbar,
+    clean_environment,
+    free_port,
+    running_server,
+    server_process,
+)
 
 COMMENT = {"author_name": "قارئة", "author_email": "reader.secret@example.org", "body": "تعليق"}
 
@@ -330,3 +339,27 @@ def test_serve_refuses_a_bad_configuration_in_one_line(
 
     assert result.returncode == 2
     assert result.stderr == message + "\n"
+
+
+def test_a_burst_of_uncached_reads_never_stalls(tmp_path: Path) -> None:
+    """60 simultaneous reads, more than the worker threads, with 2 database connections:
+    were a thread to wait for a connection while the holders wait for a thread, the
+    server would stall; every read is answered instead."""
+    url = f"sqlite:///{tmp_path / 'akhbar.db'}"
+    akhbar("migrate", database_url=url)
+    akhbar("demo", database_url=url)
+    env = {"AKHBAR_DATABASE_POOL_SIZE": "2", "AKHBAR_RESPONSE_CACHE_SECONDS": "0"}
+    with running_server(url, env=env) as base_url:
+        barrier = threading.Barrier(60)
+
+        def read(n: int) -> int:
+            barrier.wait(timeout=10)
+            return httpx.get(f"{base_url}/v1/articles?limit={n % 20 + 1}", timeout=30).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=60) as pool:
+            statuses = list(pool.map(read, range(60)))
+        took = time.monotonic() - started
+
+    assert statuses == [200] * 60
+    assert took < 20
