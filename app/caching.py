@@ -33,6 +33,7 @@ from weakref import WeakKeyDictionary
 import redis
 from fastapi import Depends, Response
 from sqlalchemy import Engine, event, func
+from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -117,6 +118,13 @@ _COUNTERS: "WeakKeyDictionary[Engine, RedisChangeCounter]" = WeakKeyDictionary()
 @event.listens_for(OrmSession, "after_flush")
 def _remember_write(session: OrmSession, _context: object) -> None:
     session.info["wrote"] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _remember_statement_write(state: ORMExecuteState) -> None:
+    # Bulk INSERT/UPDATE/DELETE statements write without a flush.
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
 
 
 @event.listens_for(OrmSession, "after_commit")

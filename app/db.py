@@ -117,10 +117,16 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 @contextmanager
 def session_for(settings: Settings) -> Iterator[Session]:
-    """A session outside any request (CLI, demo loader), on an engine of its own."""
+    """A session outside any request (CLI, demo loader), on an engine of its own, whose
+    commits the servers' response caches hear of (on PostgreSQL, through Redis)."""
+    from app.caching import create_change_counter  # app.caching depends on this module
+
     engine = create_db_engine(settings)
+    counter = None if settings.is_sqlite else create_change_counter(settings, engine)
     try:
         with Session(engine) as session:
             yield session
     finally:
+        if counter is not None:
+            counter.close()
         engine.dispose()

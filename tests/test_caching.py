@@ -274,6 +274,12 @@ def test_no_stale_read_after_any_write_with_two_workers(
         assert {r.status_code for r in reads(f"/v1/articles/{first_id}")} == {404}
         assert all(len(r.json()["data"]) == 1 for r in reads("/v1/articles"))
 
+        # A write from outside the servers, as `akhbar` commands make them.
+        shared = {k: v for k, v in limiter_settings.items() if v is not None}
+        with session_for(settings.model_copy(update=shared)) as session:
+            make_article(session, "خبر من سطر الأوامر", published_at=datetime.now(UTC))
+        assert all(len(r.json()["data"]) == 2 for r in reads("/v1/articles"))
+
 
 class TestFields:
     def test_list_items_carry_only_the_fields_asked_for(
