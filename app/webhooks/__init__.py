@@ -1,0 +1,1 @@
+"""Webhooks: telling frontends and CDNs when content changes."""
