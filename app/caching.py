@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.conditional import parse_entity_tags
+from app.conditional import none_match
 from app.config import CachePolicy, Settings
 from app.db import SettingsDep, utc_now
 from app.models import Article, ArticleStatus, TickerHeadline
@@ -337,7 +337,7 @@ async def _answer(
     etag: bytes,
     if_none_match: bytes | None,
 ) -> None:
-    if if_none_match is not None and _matches(if_none_match, etag):
+    if if_none_match is not None and none_match(if_none_match.decode("latin-1"), etag.decode()):
         unchanged = [(n, v) for n, v in headers if n not in (b"content-type",)]
         await send({"type": "http.response.start", "status": 304, "headers": unchanged})
         await send({"type": "http.response.body", "body": b""})
@@ -350,15 +350,6 @@ async def _answer(
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def _matches(if_none_match: bytes, etag: bytes) -> bool:
-    """The weak comparison of RFC 9110 §13.1.2."""
-    value = if_none_match.decode("latin-1")
-    if value.strip() == "*":
-        return True
-    wanted = etag.decode().strip('"')
-    return any(tag == wanted for _, tag in parse_entity_tags(value) or [])
 
 
 def _private(send: Send) -> Send:
