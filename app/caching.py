@@ -129,7 +129,9 @@ def _remember_statement_write(state: ORMExecuteState) -> None:
 
 @event.listens_for(OrmSession, "after_commit")
 def _count_write(session: OrmSession) -> None:
-    if session.info.pop("wrote", False) and isinstance(session.bind, Engine):
+    # A "bookkeeping" session (the webhook worker's) writes nothing an answer shows.
+    wrote = session.info.pop("wrote", False) and not session.info.get("bookkeeping")
+    if wrote and isinstance(session.bind, Engine):
         counter = _COUNTERS.get(session.bind)
         if counter is not None:
             counter.increment()

@@ -1,6 +1,9 @@
-"""The ``akhbar`` command line: migrate, demo, serve, openapi."""
+"""The ``akhbar`` command line: migrate, demo, serve, worker, openapi, tokens, search."""
 
+import asyncio
+import logging.config
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +18,9 @@ from pydantic import ValidationError
 
 from app.auth.scopes import Scope
 from app.config import PROJECT_ROOT, Settings, SettingsError, load_settings
+from app.db import create_db_engine
 from app.observability import MULTIPROCESS_DIR_VARIABLE, logging_config
+from app.webhooks.worker import DeliveryWorker
 
 cli = typer.Typer(help="Akhbar (أخبار): a headless, Arabic-first news content API.")
 tokens_cli = typer.Typer(help="Mint, list and revoke API tokens.")
@@ -81,6 +86,32 @@ def serve(
             # close them (clients reconnect, with Last-Event-ID, to another worker).
             timeout_graceful_shutdown=5,
         )
+
+
+@cli.command()
+def worker() -> None:
+    """Deliver webhooks, apart from the API processes (set AKHBAR_WEBHOOKS_WORKER=false on
+    those to leave it all to this one). Any number may run at once; each delivery goes
+    out from one of them at a time. On SIGTERM or Ctrl-C it lets attempts in flight
+    finish (a few seconds) and exits."""
+    settings = _settings()
+    logging.config.dictConfig(logging_config(settings.log_level))
+    asyncio.run(_deliver_until_stopped(settings))
+
+
+async def _deliver_until_stopped(settings: Settings) -> None:
+    engine = create_db_engine(settings)
+    delivery = DeliveryWorker(engine, settings)
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, lambda: asyncio.ensure_future(delivery.stop()))
+    logging.getLogger("akhbar.webhooks").info("webhook worker started")
+    delivery.start()
+    try:
+        await delivery.finished()
+    finally:
+        engine.dispose()
+    logging.getLogger("akhbar.webhooks").info("webhook worker stopped")
 
 
 @contextmanager

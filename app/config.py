@@ -95,6 +95,19 @@ class Settings(BaseSettings):
     response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
     response_cache_entries: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
 
+    # Webhooks: whether each API process also runs a delivery worker (turn it off when
+    # `akhbar worker` runs apart), retries (exponential back-off from the base, with
+    # jitter, until the attempts run out), the time one attempt may take, how often the
+    # worker looks for work, how long finished deliveries are kept, and whether targets
+    # may be loopback, private or link-local addresses (never, on a public deployment).
+    webhooks_worker: bool = True
+    webhooks_retry_base_seconds: Annotated[float, Field(ge=0.01, le=86_400)] = 10.0
+    webhooks_max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    webhooks_timeout_seconds: Annotated[float, Field(ge=0.1, le=60)] = 10.0
+    webhooks_poll_seconds: Annotated[float, Field(ge=0.01, le=60)] = 1.0
+    webhooks_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    webhooks_allow_private_targets: bool = False
+
     @field_validator(
         "comments_disallowed_words",
         "trusted_proxies",

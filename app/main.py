@@ -24,6 +24,9 @@ from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.ticker.router import router as ticker_router
 from app.ticker.stream import TickerWatcher
+from app.webhooks.router import events as webhook_events
+from app.webhooks.router import router as webhooks_router
+from app.webhooks.worker import DeliveryWorker
 
 # What browsers on the frontends' origins may send and read (tokens travel in a header,
 # never in cookies, so credentials stay off).
@@ -65,9 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.limiter = create_limiter(settings.redis_url, prefix=settings.redis_prefix)
         app.state.change_counter = create_change_counter(settings, engine)
+        worker = DeliveryWorker(engine, settings) if settings.webhooks_worker else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if app.state.change_counter is not None:
                 app.state.change_counter.close()
             if access_log is not None:
@@ -131,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(comments_router)
     app.include_router(ticker_router)
     app.include_router(tokens_router)
+    app.include_router(webhooks_router)
+    app.webhooks.include_router(webhook_events)
     app.include_router(ops_router)
     install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -45,6 +45,11 @@ TAGS = [
     {"name": "comments", "description": "Reader comments, and their moderation."},
     {"name": "ticker", "description": "The breaking-news bar, and its live stream."},
     {"name": "tokens", "description": "API tokens for editors and tools (admin only)."},
+    {
+        "name": "webhooks",
+        "description": "Signed events POSTed to frontends and CDNs when public content "
+        "changes (admin only); the events are listed under `webhooks`.",
+    },
     {"name": "operations", "description": "Probes for orchestrators and load balancers."},
 ]
 
@@ -66,6 +71,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             version=app.version,
             description=app.description,
             routes=app.routes,
+            webhooks=app.webhooks.routes,
             tags=TAGS,
         )
         # Problem is referenced by hand in each route's `responses` (its media type is

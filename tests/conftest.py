@@ -10,6 +10,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -55,6 +56,11 @@ def create_postgres_database(name: str) -> str:
     return admin.set(database=name).render_as_string(hide_password=False)
 
 
+# No Redis unless a test asks for it, no access log; the webhook delivery worker runs in
+# the webhook tests (they turn it on), not beside every other test's queries.
+TEST_DEFAULTS: dict[str, Any] = {"redis_url": None, "access_log": False, "webhooks_worker": False}
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "akhbar.db"
@@ -80,7 +86,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         path = tmp_path / "akhbar.db"
         # The template was closed cleanly, so the database is entirely in the main file.
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield Settings(database_url=f"sqlite:///{path}", redis_url=None, access_log=False)
+        yield Settings(database_url=f"sqlite:///{path}", **TEST_DEFAULTS)
         return
     url = request.getfixturevalue("postgres_template")
     engine = create_db_engine(Settings(database_url=url))
@@ -88,7 +94,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    yield Settings(database_url=url, redis_url=None, access_log=False)
+    yield Settings(database_url=url, **TEST_DEFAULTS)
 
 
 @pytest.fixture

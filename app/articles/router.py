@@ -15,6 +15,7 @@ from app.articles.schemas import (
     ArticleRevisionPublic,
     ArticleUpdate,
     RevisionPage,
+    article_keys,
 )
 from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
 from app.caching import cache_for, tag
@@ -47,15 +48,6 @@ def article_etag(article: Article) -> str:
     """Its version. A public read adds a digest of the answer's bytes to it."""
     assert article.id is not None
     return entity_tag("article", article.id, article.version)
-
-
-def article_keys(article: Article) -> list[str]:
-    """The surrogate keys of an answer that shows this article (with its terms)."""
-    keys = [f"article-{article.id}"]
-    if article.category is not None:
-        keys.append(f"category-{article.category.id}")
-    keys += [f"tag-{t.id}" for t in article.tags] + [f"author-{a.id}" for a in article.authors]
-    return keys
 
 
 def _article_answer(response: Response, article: Article) -> ArticlePublic:

@@ -29,6 +29,15 @@ class FeaturedImage(BaseModel):
     credit: str | None = Field(examples=["تصوير: ليلى حدّاد"])
 
 
+def article_keys(article: Article) -> list[str]:
+    """The surrogate keys of an answer that shows this article (with its terms)."""
+    keys = [f"article-{article.id}"]
+    if article.category is not None:
+        keys.append(f"category-{article.category.id}")
+    keys += [f"tag-{t.id}" for t in article.tags] + [f"author-{a.id}" for a in article.authors]
+    return keys
+
+
 class ArticleListItem(BaseModel):
     """An article in a list: everything but the body."""
 

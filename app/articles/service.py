@@ -53,6 +53,7 @@ from app.text.html import (
     word_count,
 )
 from app.text.slugs import normalize_ref, slugify, with_suffix
+from app.webhooks.outbox import SeenArticle, article_changed
 
 TERM_FIELDS = {"category", "tags", "authors"}
 BY_PUBLICATION = "article"
@@ -262,6 +263,7 @@ def create_article(
         session.flush()
         _link_terms(session, article, terms)
         index_article(session, article)
+        article_changed(session, article, SeenArticle(), now=now)
         session.commit()
     return get_article_for_edit(session, _id(article))
 
@@ -281,6 +283,7 @@ def update_article(
     article = _editable(session, article_id, expected_version)
     if article.deleted_at is not None:
         raise Conflict("the article is deleted: undelete it before editing")
+    before = SeenArticle.of(article, now)
     fields = data.model_dump(exclude_unset=True)
     terms = _resolve_terms(session, {key: fields.pop(key) for key in TERM_FIELDS & fields.keys()})
     _keep_revision(session, article, reason=reason, token_id=token_id, now=now)
@@ -297,6 +300,7 @@ def update_article(
     with _saving(session, article.slug):
         _link_terms(session, article, terms)
         index_article(session, article)
+        article_changed(session, article, before, now=now)
         session.commit()
     return get_article_for_edit(session, article_id)
 
@@ -314,10 +318,12 @@ def delete_article(
     article = _editable(session, article_id, expected_version)
     if article.deleted_at is not None:
         return
+    before = SeenArticle.of(article, now)
     _keep_revision(session, article, reason=RevisionReason.delete, token_id=token_id, now=now)
     article.deleted_at = now
     article.updated_at = now
     with _saving(session, article.slug):
+        article_changed(session, article, before, now=now)
         session.commit()
 
 
@@ -335,6 +341,7 @@ def undelete_article(
         article.deleted_at = None
         article.updated_at = now
         with _saving(session, article.slug):
+            article_changed(session, article, SeenArticle(), now=now)
             session.commit()
     return get_article_for_edit(session, article_id)
 

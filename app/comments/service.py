@@ -22,6 +22,7 @@ from app.limits import Limiter, RateState
 from app.models import Article, Comment, CommentStatus
 from app.pagination import cut_page, decode_cursor
 from app.text.arabic import search_key
+from app.webhooks.outbox import comment_changed
 
 MAX_DEPTH = 5
 CURSOR_KIND = "comment"
@@ -138,6 +139,7 @@ def post_comment(
     session.flush()
     if status is CommentStatus.approved:
         _refresh_count(session, article.id)
+        comment_changed(session, comment, None, now=now, edited=False)
     session.commit()
     assert comment.id is not None
     shown = honest_status if held_reason == "honeypot" else status
@@ -231,15 +233,19 @@ def moderate(
     comment = session.get(Comment, comment_id)
     if comment is None:
         raise NotFound(f"no comment with id {comment_id}")
+    now = now or utc_now()
+    before, edited = comment.status, False
     fields = data.model_dump(exclude_unset=True, exclude_none=True)
-    if "body" in fields:
+    if "body" in fields and fields["body"] != comment.body:
         comment.body = fields["body"]
         comment.body_hash = _body_hash(fields["body"])
+        edited = True
     if "status" in fields:
         comment.status = fields["status"]
-    comment.updated_at = now or utc_now()
+    comment.updated_at = now
     session.flush()
     _refresh_count(session, comment.article_id)
+    comment_changed(session, comment, before, now=now, edited=edited)
     session.commit()
     return comment
 

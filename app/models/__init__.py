@@ -19,6 +19,12 @@ from app.models.base import Timestamped
 from app.models.comment import Comment, CommentStatus
 from app.models.taxonomy import Author, Category, Tag
 from app.models.ticker import TickerHeadline
+from app.models.webhook import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from app.text.arabic import search_key
 
 metadata = SQLModel.metadata
@@ -45,9 +51,13 @@ __all__ = [
     "Category",
     "Comment",
     "CommentStatus",
+    "DeliveryStatus",
     "RevisionReason",
     "Tag",
     "TickerHeadline",
     "Timestamped",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
     "metadata",
 ]

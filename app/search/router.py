@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.articles.router import article_keys
-from app.articles.schemas import ArticleListItem
+from app.articles.schemas import ArticleListItem, article_keys
 from app.caching import cache_for, tag
 from app.db import SessionDep
 from app.errors import problem_responses

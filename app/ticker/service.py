@@ -9,8 +9,9 @@ Functions that change something commit before they return.
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_, true
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlmodel import Session, col, select
 
@@ -21,6 +22,7 @@ from app.models import Article, TickerHeadline
 from app.models.ticker import LABEL_MAX
 from app.pagination import cut_page, decode_cursor
 from app.ticker.schemas import TickerHeadlineCreate, TickerHeadlineUpdate, TickerListQuery
+from app.webhooks.outbox import cancel_scheduled, headline_window, ticker_changed
 
 CURSOR_KIND = "ticker"
 # "خاص | نص" or "عاجل｜نص": a short label, a bar, the headline.
@@ -40,14 +42,30 @@ def label_and_text(data: TickerHeadlineCreate) -> tuple[str | None, str]:
     return (data.label, data.text) if data.label else split_label(data.text)
 
 
-def showing(now: datetime) -> ColumnElement[bool]:
-    """The headlines the public bar shows at ``now`` (needs Article outer-joined)."""
+def showing(now: datetime, *, ignore_article: bool = False) -> ColumnElement[bool]:
+    """The headlines the public bar shows at ``now`` (needs Article outer-joined), or
+    would show, whatever their linked article's state, with ``ignore_article``."""
     return and_(
         col(TickerHeadline.is_active).is_(True),
         or_(col(TickerHeadline.starts_at).is_(None), col(TickerHeadline.starts_at) <= now),
         or_(col(TickerHeadline.ends_at).is_(None), col(TickerHeadline.ends_at) > now),
-        or_(col(TickerHeadline.article_id).is_(None), is_public(now)),
+        true() if ignore_article else or_(col(TickerHeadline.article_id).is_(None), is_public(now)),
     )
+
+
+def showing_ids(
+    session: Session, ids: Sequence[int], *, now: datetime, ignore_article: bool = False
+) -> list[int]:
+    """Those of ``ids`` that the bar shows at ``now`` (see ``showing``)."""
+    if not ids:
+        return []
+    rows = session.exec(
+        select(TickerHeadline.id)
+        .outerjoin(Article, col(TickerHeadline.article_id) == col(Article.id))
+        .where(col(TickerHeadline.id).in_(ids), showing(now, ignore_article=ignore_article))
+        .order_by(col(TickerHeadline.id))
+    ).all()
+    return [row for row in rows if row is not None]
 
 
 def list_headlines(
@@ -118,6 +136,8 @@ def create_headline(
         updated_at=now,
     )
     session.add(headline)
+    session.flush()
+    _announce(session, headline, "created", shown_before=False, now=now)
     session.commit()
     return _reloaded(session, headline)
 
@@ -125,7 +145,9 @@ def create_headline(
 def update_headline(
     session: Session, headline_id: int, *, data: TickerHeadlineUpdate, now: datetime | None = None
 ) -> TickerHeadline:
+    now = now or utc_now()
     headline = get_headline(session, headline_id, editor=True)
+    shown_before = bool(showing_ids(session, [headline_id], now=now))
     fields = data.model_dump(exclude_unset=True)
     if fields.get("article_id"):
         _ensure_article(session, fields["article_id"])
@@ -140,13 +162,22 @@ def update_headline(
     if starts_at and ends_at and ends_at <= starts_at:
         session.rollback()
         raise InvalidInput("ends_at must be after starts_at", loc=("body", "ends_at"))
-    headline.updated_at = now or utc_now()
+    headline.updated_at = now
+    session.flush()
+    _announce(session, headline, "updated", shown_before=shown_before, now=now)
     session.commit()
     return _reloaded(session, headline)
 
 
-def delete_headline(session: Session, headline_id: int) -> None:
-    session.delete(get_headline(session, headline_id, editor=True))
+def delete_headline(session: Session, headline_id: int, *, now: datetime | None = None) -> None:
+    now = now or utc_now()
+    headline = get_headline(session, headline_id, editor=True)
+    shown_before = bool(showing_ids(session, [headline_id], now=now))
+    session.delete(headline)
+    session.flush()
+    cancel_scheduled(session, f"ticker-headline-{headline_id}", now)
+    if shown_before:
+        ticker_changed(session, "deleted", [headline_id], now=now)
     session.commit()
 
 
@@ -163,11 +194,32 @@ def reorder(session: Session, ids: Sequence[int], *, now: datetime | None = None
     listed = set(ids)
     in_order = [by_id[i] for i in ids] + [h for h in headlines if h.id not in listed]
     now = now or utc_now()
+    moved = []
     for position, headline in enumerate(in_order):
         if headline.position != position:
             headline.position = position
             headline.updated_at = now
+            moved.append(headline.id)
+    session.flush()
+    shown = showing_ids(session, [i for i in moved if i is not None], now=now)
+    if shown:
+        ticker_changed(session, "reordered", shown, now=now)
     session.commit()
+
+
+def _announce(
+    session: Session,
+    headline: TickerHeadline,
+    reason: Literal["created", "updated"],
+    *,
+    shown_before: bool,
+    now: datetime,
+) -> None:
+    """A ticker event if the bar changes now, and those of its window's edges to come."""
+    assert headline.id is not None
+    if shown_before or showing_ids(session, [headline.id], now=now):
+        ticker_changed(session, reason, [headline.id], now=now)
+    headline_window(session, headline, now=now)
 
 
 def _ensure_article(session: Session, article_id: int | None) -> None:

@@ -1,0 +1,284 @@
+"""The outbox: events written in the transaction of the change that causes them.
+
+The domain services call these functions after flushing a change and before committing
+it, so an event exists exactly when its change does: a rollback takes both away, a crash
+after the commit loses neither. A change the public will only see later (a scheduled
+article, a ticker window) leaves an event due at that moment, which the next change of the
+same thing replaces. Delivery is the worker's business (``app.webhooks.worker``).
+"""
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine, delete, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
+
+from app.articles.schemas import ArticleListItem, article_keys
+from app.comments.schemas import CommentPublic
+from app.models import (
+    Article,
+    ArticleStatus,
+    Comment,
+    CommentStatus,
+    TickerHeadline,
+    WebhookEvent,
+)
+from app.webhooks.schemas import (
+    ArticleEvent,
+    ArticleEventData,
+    ArticleRef,
+    CommentEvent,
+    CommentEventData,
+    Event,
+    EventType,
+    TickerEvent,
+    TickerEventData,
+)
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TickerReason = Literal[
+    "created",
+    "updated",
+    "deleted",
+    "reordered",
+    "window_opened",
+    "window_closed",
+    "article_changed",
+]
+
+
+def new_message_id() -> str:
+    """``msg_`` and a ULID: unique, and in the order the events were made."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    return "msg_" + "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def record(
+    session: Session,
+    envelope: type[Event],
+    event_type: str,
+    data: object,
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
+    subject: str | None = None,
+) -> WebhookEvent:
+    """Add an event to the session's transaction, its body made now, once."""
+    message_id = new_message_id()
+    timestamp = due_at or now
+    body = envelope.model_validate(
+        {"id": message_id, "type": event_type, "timestamp": timestamp, "data": data}
+    )
+    row = WebhookEvent(
+        message_id=message_id,
+        type=event_type,
+        subject=subject,
+        payload=body.model_dump_json(),
+        due_at=timestamp,
+        created_at=now,
+    )
+    session.add(row)
+    session.info["webhook_event"] = True
+    return row
+
+
+def cancel_scheduled(session: Session, subject: str, now: datetime) -> None:
+    """Drop the events still waiting for their moment about ``subject``."""
+    session.execute(
+        delete(WebhookEvent).where(
+            col(WebhookEvent.subject) == subject,
+            col(WebhookEvent.fanned_out_at).is_(None),
+            col(WebhookEvent.due_at) > now,
+        )
+    )
+
+
+# Waking the worker of this process when a commit wrote an event, instead of at its next
+# look: the worker registers itself for its engine.
+_WAKERS: "WeakKeyDictionary[Engine, Callable[[], None]]" = WeakKeyDictionary()
+
+
+def on_event_commit(engine: Engine, wake: Callable[[], None]) -> None:
+    _WAKERS[engine] = wake
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _wake_worker(session: OrmSession) -> None:
+    if session.info.pop("webhook_event", False) and isinstance(session.bind, Engine):
+        wake = _WAKERS.get(session.bind)
+        if wake is not None:
+            wake()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_event(session: OrmSession) -> None:
+    session.info.pop("webhook_event", None)
+
+
+# Articles
+
+
+def is_public(article: Article, now: datetime) -> bool:
+    return (
+        article.status is ArticleStatus.published
+        and article.published_at is not None
+        and article.published_at <= now
+        and article.deleted_at is None
+    )
+
+
+def is_scheduled(article: Article, now: datetime) -> bool:
+    return (
+        article.status is ArticleStatus.published
+        and article.published_at is not None
+        and article.published_at > now
+        and article.deleted_at is None
+    )
+
+
+@dataclass(frozen=True)
+class SeenArticle:
+    """What the public saw of an article before a change: its list form, or nothing."""
+
+    item: ArticleListItem | None = None
+    keys: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, article: Article, now: datetime) -> "SeenArticle":
+        if not is_public(article, now):
+            return cls()
+        return cls(ArticleListItem.from_article(article), tuple(article_keys(article)))
+
+
+def article_changed(
+    session: Session, article: Article, before: SeenArticle, *, now: datetime
+) -> None:
+    """Record what the public will notice of this (flushed) change of ``article``."""
+    assert article.id is not None
+    subject = f"article-{article.id}"
+    cancel_scheduled(session, subject, now)
+    public, scheduled = is_public(article, now), is_scheduled(article, now)
+    current = None
+    if public or scheduled:
+        # Its terms as they are now, links written by this change included.
+        session.flush()
+        session.expire(article, ["category", "tags", "authors"])
+        current = _article_data(article, before)
+    if before.item is not None and not public:
+        gone = EventType.article_deleted if article.deleted_at else EventType.article_unpublished
+        keys = ["articles", *before.keys, f"{subject}-comments"]
+        data = ArticleEventData(article=before.item, surrogate_keys=keys)
+        record(session, ArticleEvent, gone, data, now=now)
+    elif current is not None and public:
+        changed = EventType.article_updated if before.item else EventType.article_published
+        record(session, ArticleEvent, changed, current, now=now)
+    if current is not None and scheduled:
+        assert article.published_at is not None
+        record(
+            session,
+            ArticleEvent,
+            EventType.article_published,
+            current,
+            now=now,
+            due_at=article.published_at,
+            subject=subject,
+        )
+    if (before.item is not None) != public:
+        _linked_headlines_changed(session, article.id, now=now)
+
+
+def _article_data(article: Article, before: SeenArticle) -> ArticleEventData:
+    keys = list(dict.fromkeys(["articles", *before.keys, *article_keys(article)]))
+    moved = before.item is not None and before.item.slug != article.slug
+    return ArticleEventData(
+        article=ArticleListItem.from_article(article),
+        previous_slug=before.item.slug if moved and before.item else None,
+        surrogate_keys=keys,
+    )
+
+
+def _linked_headlines_changed(session: Session, article_id: int, *, now: datetime) -> None:
+    from app.ticker.service import showing_ids  # the ticker service depends on this module
+
+    linked = session.exec(
+        select(TickerHeadline.id).where(TickerHeadline.article_id == article_id)
+    ).all()
+    # Showing now, or would be if the article were public: the article is the difference.
+    ids = showing_ids(session, [i for i in linked if i is not None], now=now, ignore_article=True)
+    if ids:
+        ticker_changed(session, "article_changed", ids, now=now)
+
+
+# The ticker
+
+
+def ticker_changed(
+    session: Session,
+    reason: TickerReason,
+    headline_ids: Iterable[int],
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
+    subject: str | None = None,
+) -> None:
+    data = TickerEventData(
+        reason=reason, headline_ids=list(headline_ids), surrogate_keys=["ticker"]
+    )
+    record(
+        session,
+        TickerEvent,
+        EventType.ticker_changed,
+        data,
+        now=now,
+        due_at=due_at,
+        subject=subject,
+    )
+
+
+def headline_window(session: Session, headline: TickerHeadline, *, now: datetime) -> None:
+    """The events of a headline's window opening and closing later, replacing earlier ones."""
+    assert headline.id is not None
+    subject = f"ticker-headline-{headline.id}"
+    cancel_scheduled(session, subject, now)
+    if not headline.is_active:
+        return
+    edges: tuple[tuple[datetime | None, TickerReason], ...] = (
+        (headline.starts_at, "window_opened"),
+        (headline.ends_at, "window_closed"),
+    )
+    for moment, reason in edges:
+        if moment is not None and moment > now:
+            ticker_changed(session, reason, [headline.id], now=now, due_at=moment, subject=subject)
+
+
+# Comments
+
+
+def comment_changed(
+    session: Session, comment: Comment, before: CommentStatus | None, *, now: datetime, edited: bool
+) -> None:
+    """Approved (now, not before), removed (before, not now), or edited while approved."""
+    approved = comment.status is CommentStatus.approved
+    was_approved = before is CommentStatus.approved
+    if approved and not was_approved:
+        event_type = EventType.comment_approved
+    elif was_approved and not approved:
+        event_type = EventType.comment_removed
+    elif approved and edited:
+        event_type = EventType.comment_updated
+    else:
+        return
+    article = session.get_one(Article, comment.article_id)
+    assert article.id is not None
+    data = CommentEventData(
+        comment=CommentPublic.from_comment(comment),
+        article=ArticleRef(id=article.id, slug=article.slug),
+        surrogate_keys=[f"article-{article.id}-comments", f"article-{article.id}"],
+    )
+    record(session, CommentEvent, event_type, data, now=now)

@@ -1,0 +1,82 @@
+"""A real webhook receiver on 127.0.0.1: it records every POST and answers from a script."""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """Answers each POST with the next of ``statuses`` (200 once they run out), after
+    ``delay`` seconds."""
+
+    def __init__(self, statuses: list[int] | None = None, *, delay: float = 0.0) -> None:
+        self.statuses = list(statuses or [])
+        self.delay = delay
+        self.received: list[Received] = []
+        self._lock = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._lock:
+                    receiver.received.append(
+                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    receiver._lock.notify_all()
+                time.sleep(receiver.delay)
+                answer = b"ok" if status < 300 else "عطل مؤقت".encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:
+                    pass  # the sender gave up waiting
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/akhbar"
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
+        """The first ``count`` requests, once they have come (AssertionError if not)."""
+        with self._lock:
+            arrived = self._lock.wait_for(lambda: len(self.received) >= count, timeout)
+            assert arrived, f"{len(self.received)} of {count} requests came in {timeout} s"
+            return list(self.received[:count])
+
+    def types(self) -> list[str]:
+        with self._lock:
+            return [request.json["type"] for request in self.received]
+
+
+@contextmanager
+def receiving(statuses: list[int] | None = None, *, delay: float = 0.0) -> Iterator[Receiver]:
+    receiver = Receiver(statuses, delay=delay)
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
