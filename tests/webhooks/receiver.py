@@ -15,6 +15,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float  # time.monotonic() when it came
 
     @property
     def json(self) -> Any:
@@ -25,7 +26,9 @@ class Receiver:
     """Answers each POST with the next of ``statuses`` (200 once they run out), after
     ``delay`` seconds."""
 
-    def __init__(self, statuses: list[int] | None = None, *, delay: float = 0.0) -> None:
+    def __init__(
+        self, statuses: list[int] | None = None, *, delay: float = 0.0, port: int = 0
+    ) -> None:
         self.statuses = list(statuses or [])
         self.delay = delay
         self.received: list[Received] = []
@@ -33,11 +36,16 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
                     receiver.received.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                        Received(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            time.monotonic(),
+                        )
                     )
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     receiver._lock.notify_all()
@@ -54,7 +62,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/akhbar"
 
@@ -71,8 +79,10 @@ class Receiver:
 
 
 @contextmanager
-def receiving(statuses: list[int] | None = None, *, delay: float = 0.0) -> Iterator[Receiver]:
-    receiver = Receiver(statuses, delay=delay)
+def receiving(
+    statuses: list[int] | None = None, *, delay: float = 0.0, port: int = 0
+) -> Iterator[Receiver]:
+    receiver = Receiver(statuses, delay=delay, port=port)
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:

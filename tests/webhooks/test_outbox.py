@@ -44,8 +44,10 @@ class TestArticles:
         [published] = outbox(session)
 
         assert published.type == "article.published"
-        assert published.body["id"] and published.body["type"] == "article.published"
-        assert published.body["id"].startswith("msg_") and len(published.body["id"]) == 30
+        assert published.body["id"]
+        assert published.body["type"] == "article.published"
+        assert published.body["id"].startswith("msg_")
+        assert len(published.body["id"]) == 30
         assert published.body["timestamp"] == published.due_at.isoformat().replace("+00:00", "Z")
         listed = client.get("/v1/articles").json()["data"][0]
         assert published.data == {
@@ -53,7 +55,8 @@ class TestArticles:
             "previous_slug": None,
             "surrogate_keys": ["articles", f"article-{article['id']}", "category-1", "tag-1"],
         }
-        assert not published.fanned_out and published.subject is None
+        assert not published.fanned_out
+        assert published.subject is None
 
     def test_a_draft_writes_nothing_until_it_is_published(
         self, client: TestClient, session: Session, admin: dict
@@ -215,7 +218,8 @@ class TestTicker:
             ("deleted", [shown["id"]], True),
         ]
         assert {e.type for e in events} == {"ticker.changed"}
-        assert events[1].due_at == opens and events[2].due_at == closes
+        assert events[1].due_at == opens
+        assert events[2].due_at == closes
         assert events[0].data["surrogate_keys"] == ["ticker"]
 
     def test_moving_a_window_replaces_its_events(
