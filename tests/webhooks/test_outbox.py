@@ -230,12 +230,11 @@ class TestTicker:
             json={"text": "موعد", "starts_at": later(hours=1).isoformat()},
             headers=admin,
         ).json()
+        moved_to = later(hours=2)
         client.patch(
-            f"/v1/ticker/{headline['id']}",
-            json={"starts_at": later(hours=2).isoformat()},
-            headers=admin,
+            f"/v1/ticker/{headline['id']}", json={"starts_at": moved_to.isoformat()}, headers=admin
         )
-        assert [e.due_at for e in outbox(session)] == [later(hours=2)]
+        assert [e.due_at for e in outbox(session)] == [moved_to]
 
         client.delete(f"/v1/ticker/{headline['id']}", headers=admin)
 
