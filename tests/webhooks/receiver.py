@@ -24,13 +24,19 @@ class Received:
 
 class Receiver:
     """Answers each POST with the next of ``statuses`` (200 once they run out), after
-    ``delay`` seconds."""
+    ``delay`` seconds; a failure says ``Retry-After: retry_after`` when that is given."""
 
     def __init__(
-        self, statuses: list[int] | None = None, *, delay: float = 0.0, port: int = 0
+        self,
+        statuses: list[int] | None = None,
+        *,
+        delay: float = 0.0,
+        port: int = 0,
+        retry_after: str | None = None,
     ) -> None:
         self.statuses = list(statuses or [])
         self.delay = delay
+        self.retry_after = retry_after
         self.received: list[Received] = []
         self._lock = threading.Condition()
         receiver = self
@@ -54,6 +60,8 @@ class Receiver:
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", str(len(answer)))
+                    if status >= 400 and receiver.retry_after is not None:
+                        self.send_header("Retry-After", receiver.retry_after)
                     self.end_headers()
                     self.wfile.write(answer)
                 except OSError:
@@ -79,10 +87,8 @@ class Receiver:
 
 
 @contextmanager
-def receiving(
-    statuses: list[int] | None = None, *, delay: float = 0.0, port: int = 0
-) -> Iterator[Receiver]:
-    receiver = Receiver(statuses, delay=delay, port=port)
+def receiving(statuses: list[int] | None = None, **options: Any) -> Iterator[Receiver]:
+    receiver = Receiver(statuses, **options)
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:

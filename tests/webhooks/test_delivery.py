@@ -132,6 +132,16 @@ def test_a_receiver_failing_twice_gets_the_event_three_times_then_no_more(
     assert delivery.delivered_at is not None
 
 
+def test_a_retry_after_from_the_receiver_is_honoured(working: TestClient, session: Session) -> None:
+    with receiving([503], retry_after="1") as receiver:
+        subscribe(session, receiver.url)
+        make_article(session, "خبر ينتظر الخادم")
+        first, second = receiver.wait_for(2)
+
+    # The back-off alone would have waited 0.2 s ± 25 %.
+    assert 1.0 <= second.at - first.at < 2.0
+
+
 def test_attempts_run_out_and_the_delivery_is_failed(settings: Settings, session: Session) -> None:
     app = create_app(
         settings.model_copy(update={"webhooks_worker": True, **FAST, "webhooks_max_attempts": 3})
