@@ -124,7 +124,8 @@ def _forget_event(session: OrmSession) -> None:
 # Articles
 
 
-def is_public(article: Article, now: datetime) -> bool:
+def public_now(article: Article, now: datetime) -> bool:
+    """``app.articles.service.is_public`` for one loaded article."""
     return (
         article.status is ArticleStatus.published
         and article.published_at is not None
@@ -133,7 +134,7 @@ def is_public(article: Article, now: datetime) -> bool:
     )
 
 
-def is_scheduled(article: Article, now: datetime) -> bool:
+def scheduled_later(article: Article, now: datetime) -> bool:
     return (
         article.status is ArticleStatus.published
         and article.published_at is not None
@@ -151,7 +152,7 @@ class SeenArticle:
 
     @classmethod
     def of(cls, article: Article, now: datetime) -> "SeenArticle":
-        if not is_public(article, now):
+        if not public_now(article, now):
             return cls()
         return cls(ArticleListItem.from_article(article), tuple(article_keys(article)))
 
@@ -163,7 +164,7 @@ def article_changed(
     assert article.id is not None
     subject = f"article-{article.id}"
     cancel_scheduled(session, subject, now)
-    public, scheduled = is_public(article, now), is_scheduled(article, now)
+    public, scheduled = public_now(article, now), scheduled_later(article, now)
     current = None
     if public or scheduled:
         # Its terms as they are now, links written by this change included.

@@ -26,8 +26,8 @@ from app.webhooks.schemas import (
     WebhookPublic,
     WebhookUpdate,
 )
-from app.webhooks.sender import send
 from app.webhooks.service import DeliveryPolicy
+from app.webhooks.worker import attempt
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -128,14 +128,7 @@ async def ping_webhook(
     could not be reached. A ping is tried once. Needs `admin`."""
     policy = DeliveryPolicy.from_settings(settings)
     job = await run_in_threadpool(service.start_ping, session, webhook_id, policy=policy)
-    outcome = await send(
-        job.url,
-        secret=job.secret,
-        message_id=job.message_id,
-        body=job.body,
-        timeout=policy.timeout_seconds,
-        allow_private=policy.allow_private,
-    )
+    outcome = await attempt(job, policy)
     await run_in_threadpool(service.finish, session, job, outcome, policy=policy, retry=False)
     return DeliveryPublic.from_row(
         *await run_in_threadpool(service.get_delivery, session, job.delivery_id)

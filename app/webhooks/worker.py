@@ -43,6 +43,18 @@ def bookkeeping_session(engine: Engine) -> Session:
     return Session(engine, info={"bookkeeping": True})
 
 
+async def attempt(job: Job, policy: DeliveryPolicy) -> Outcome:
+    """One attempt at a claimed delivery (its result is for ``service.finish``)."""
+    return await send(
+        job.url,
+        secret=job.secret,
+        message_id=job.message_id,
+        body=job.body,
+        timeout=policy.timeout_seconds,
+        allow_private=policy.allow_private,
+    )
+
+
 class DeliveryWorker:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self._engine = engine
@@ -118,14 +130,7 @@ class DeliveryWorker:
         await asyncio.gather(*cut_short, return_exceptions=True)
 
     async def _deliver(self, job: Job) -> None:
-        outcome = await send(
-            job.url,
-            secret=job.secret,
-            message_id=job.message_id,
-            body=job.body,
-            timeout=self._policy.timeout_seconds,
-            allow_private=self._policy.allow_private,
-        )
+        outcome = await attempt(job, self._policy)
         logger.info(
             "webhook delivery attempt",
             extra={
