@@ -55,7 +55,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with receiver.lock:
                     receiver.arrivals[str(body["data"]["article"]["id"])] = time.monotonic()
@@ -128,23 +128,25 @@ def publish(client: httpx.Client, token: str, n: int) -> str:
 
 
 def measure(separate_worker: bool, writes: int, burst: int, directory: Path) -> dict[str, float]:
-    with deployment(separate_worker, directory) as (base_url, token, receiver):
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            latencies, write_times = [], []
-            for n in range(writes):
-                started = time.monotonic()
-                article_id = publish(client, token, n)
-                answered = time.monotonic()
-                write_times.append(answered - started)
-                with receiver.lock:
-                    receiver.lock.wait_for(lambda: article_id in receiver.arrivals, 30)
-                    latencies.append(receiver.arrivals[article_id] - answered)
+    with (
+        deployment(separate_worker, directory) as (base_url, token, receiver),
+        httpx.Client(base_url=base_url, timeout=30) as client,
+    ):
+        latencies, write_times = [], []
+        for n in range(writes):
             started = time.monotonic()
-            for n in range(burst):
-                publish(client, token, writes + n)
-            written = time.monotonic()
-            receiver.wait_for(writes + burst)
-            last = max(receiver.arrivals.values())
+            article_id = publish(client, token, n)
+            answered = time.monotonic()
+            write_times.append(answered - started)
+            with receiver.lock:
+                receiver.lock.wait_for(lambda wanted=article_id: wanted in receiver.arrivals, 30)
+                latencies.append(receiver.arrivals[article_id] - answered)
+        started = time.monotonic()
+        for n in range(burst):
+            publish(client, token, writes + n)
+        written = time.monotonic()
+        receiver.wait_for(writes + burst)
+        last = max(receiver.arrivals.values())
     latencies.sort()
     return {
         "write_p50_ms": statistics.median(write_times) * 1000,
