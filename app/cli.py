@@ -6,7 +6,8 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,8 @@ tokens_cli = typer.Typer(help="Mint, list and revoke API tokens.")
 cli.add_typer(tokens_cli, name="tokens")
 search_cli = typer.Typer(help="The full-text search index.")
 cli.add_typer(search_cli, name="search")
+import_cli = typer.Typer(help="Bring content over from another system.")
+cli.add_typer(import_cli, name="import")
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
@@ -234,6 +237,110 @@ def reindex() -> None:
         with typer.progressbar(length=total, label="indexing", file=sys.stderr) as bar:
             done = rebuild_index(session, progress=bar.update)
     typer.echo(f"indexed {done} articles")
+
+
+@import_cli.command("wordpress")
+def import_wordpress(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="A WordPress export (Tools → Export, WXR).", dir_okay=False),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Read a live site's REST API at this address instead.")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="A WordPress user, for drafts.")] = None,
+    app_password: Annotated[
+        str | None,
+        typer.Option(envvar="WORDPRESS_APP_PASSWORD", help="That user's application password."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and check everything, write nothing.")
+    ] = False,
+    sticky: Annotated[
+        str, typer.Option(help="What a sticky post becomes: breaking, exclusive or none.")
+    ] = "breaking",
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=16, help="Requests at once to the REST API.")
+    ] = 4,
+) -> None:
+    """Import a WordPress site: posts, categories, tags, authors, featured images and
+    comments. Run it again at any time: what is unchanged is skipped, what changed is
+    updated, what is new is added."""
+    from app.db import session_for
+    from app.importer import rest, wxr
+    from app.importer.service import WordPressImporter
+    from app.importer.wordpress import WpPost
+
+    if (file is None) == (url is None):
+        _fail("give a WXR file or --url, one of them")
+    if sticky not in ("breaking", "exclusive", "none"):
+        _fail(f"--sticky is breaking, exclusive or none, not {sticky!r}")
+    settings = _settings()
+    try:
+        with session_for(settings) as session:
+            if file is not None:
+                if not file.is_file():
+                    _fail(f"no such file: {file}")
+                found = wxr.survey(file)
+                importer = WordPressImporter(
+                    session,
+                    found.site or file.resolve().as_uri(),
+                    dry_run=dry_run,
+                    sticky=sticky,  # type: ignore[arg-type]
+                    media=found.attachments,
+                )
+                total, records = found.posts, wxr.read(file)
+            else:
+                assert url is not None
+                source = rest.RestSource(
+                    url, user=user, app_password=app_password, concurrency=concurrency
+                )
+                importer = WordPressImporter(
+                    session,
+                    source.site,
+                    dry_run=dry_run,
+                    sticky=sticky,  # type: ignore[arg-type]
+                )
+                checkpoint = importer.source.checkpoint
+                total = source.total_posts(checkpoint)
+                records = source.records(checkpoint, on_checkpoint=importer.save_checkpoint)
+            with _progress(total, "posts") as tick:
+                for record in records:
+                    importer.add(record)
+                    if isinstance(record, WpPost):
+                        tick()
+            importer.finish()
+    except (wxr.WxrError, rest.RestError) as exc:
+        _fail(str(exc))
+    typer.echo(
+        ("dry run: nothing was written\n" if dry_run else "") + "\n".join(importer.report.lines())
+    )
+    if importer.report.failed:
+        raise typer.Exit(1)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"akhbar: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _progress(total: int, what: str) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr: done / total, rate, time left."""
+    started, terminal = time.monotonic(), sys.stderr.isatty()
+    with typer.progressbar(
+        length=max(total, 1), label=what, show_pos=True, show_eta=True, file=sys.stderr
+    ) as bar:
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if terminal:  # the rate beside the label (elsewhere each change is a line)
+                bar.label = f"{what} ({done / max(time.monotonic() - started, 1e-6):.0f}/s)"
+            bar.update(1)
+
+        yield tick
 
 
 def _when(moment: datetime | None) -> str:

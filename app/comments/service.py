@@ -99,12 +99,12 @@ def post_comment(
     if not article.comments_enabled:
         raise Forbidden("comments are closed on this article")
     depth = _depth_under(session, data.parent_id, article_id=article.id)
-    body_hash = _body_hash(data.body)
+    digest = body_hash(data.body)
     duplicate = session.exec(
         select(Comment.id).where(
             Comment.article_id == article.id,
             Comment.author_email == data.author_email,
-            Comment.body_hash == body_hash,
+            Comment.body_hash == digest,
         )
     ).first()
     if duplicate is not None:
@@ -127,7 +127,7 @@ def post_comment(
         author_email=data.author_email,
         author_url=data.author_url,
         body=data.body,
-        body_hash=body_hash,
+        body_hash=digest,
         status=status,
         held_reason=held_reason,
         client_ip=client,
@@ -138,7 +138,7 @@ def post_comment(
     session.add(comment)
     session.flush()
     if status is CommentStatus.approved:
-        _refresh_count(session, article.id)
+        refresh_comment_count(session, article.id)
         comment_changed(session, comment, None, now=now, edited=False)
     session.commit()
     assert comment.id is not None
@@ -186,7 +186,7 @@ def _depth_under(session: Session, parent_id: int | None, *, article_id: int) ->
     return parent.depth + 1
 
 
-def _body_hash(body: str) -> str:
+def body_hash(body: str) -> str:
     return hashlib.sha256(" ".join(search_key(body).split()).encode()).hexdigest()
 
 
@@ -238,13 +238,13 @@ def moderate(
     fields = data.model_dump(exclude_unset=True, exclude_none=True)
     if "body" in fields and fields["body"] != comment.body:
         comment.body = fields["body"]
-        comment.body_hash = _body_hash(fields["body"])
+        comment.body_hash = body_hash(fields["body"])
         edited = True
     if "status" in fields:
         comment.status = fields["status"]
     comment.updated_at = now
     session.flush()
-    _refresh_count(session, comment.article_id)
+    refresh_comment_count(session, comment.article_id)
     comment_changed(session, comment, before, now=now, edited=edited)
     session.commit()
     return comment
@@ -254,7 +254,7 @@ def trash(session: Session, comment_id: int) -> None:
     moderate(session, comment_id, data=CommentUpdate(status=CommentStatus.trash))
 
 
-def _refresh_count(session: Session, article_id: int) -> None:
+def refresh_comment_count(session: Session, article_id: int) -> None:
     """Recount rather than increment: the count can never drift from the rows."""
     approved = (
         select(func.count())

@@ -17,6 +17,7 @@ from app.models.article import (
 from app.models.auth import ApiToken
 from app.models.base import Timestamped
 from app.models.comment import Comment, CommentStatus
+from app.models.imports import ImportRecord, ImportSource
 from app.models.taxonomy import Author, Category, Tag
 from app.models.ticker import TickerHeadline
 from app.models.webhook import (
@@ -52,6 +53,8 @@ __all__ = [
     "Comment",
     "CommentStatus",
     "DeliveryStatus",
+    "ImportRecord",
+    "ImportSource",
     "RevisionReason",
     "Tag",
     "TickerHeadline",

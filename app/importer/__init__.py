@@ -1,0 +1,1 @@
+"""Bringing content over from other systems (WordPress)."""
