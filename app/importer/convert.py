@@ -25,7 +25,7 @@ _ENCLOSING = re.compile(
     re.DOTALL,
 )
 _SINGLE = re.compile(rf"\[/?[A-Za-z][\w-]*\b{_ATTRIBUTES}/?\]")
-_ESCAPED = re.compile(r"\[(\[[A-Za-z][^\[\]]*\])\]")
+_ESCAPED = re.compile(r"\[(\[([A-Za-z][\w-]*)\b[^\[\]]*\](?:[^\[]*?\[/\2\])?)\]")
 _ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _IMAGE_THEN_TEXT = re.compile(
     r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.DOTALL | re.IGNORECASE
