@@ -182,7 +182,6 @@ def _author(item: dict[str, Any]) -> WpAuthor:
         id=int(item["id"]),
         login="",
         display_name=str(item.get("name") or ""),
-        slug=str(item.get("slug") or ""),
         bio=str(item.get("description") or ""),
     )
 

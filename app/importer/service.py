@@ -204,8 +204,7 @@ class WordPressImporter:
     def author(self, author: WpAuthor) -> None:
         tally = self.report.kinds["authors"]
         name = cut_at_word(plain_line(author.display_name), NAME_MAX) or f"author {author.id}"
-        slug = term_slug(author.slug, name) if author.slug else slugify(name)
-        slug = slug or f"author-{author.id}"
+        slug = slugify(name) or f"author-{author.id}"
         bio = plain_text(author.bio)[:DESCRIPTION_MAX] or None
         wanted = {"name": name, "bio": bio}
         keys = [key for key in (str(author.id), author.login) if key]

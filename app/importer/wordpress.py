@@ -19,12 +19,12 @@ class WpTerm:
 
 @dataclass
 class WpAuthor:
-    """A user with posts. Only ``display_name`` (and ``bio``) ever becomes public."""
+    """A user with posts. Only ``display_name`` (and ``bio``) ever becomes public: not the
+    login, nor WordPress's user slug, which is made from the login."""
 
     id: int
     login: str
     display_name: str
-    slug: str = ""  # the REST API's user slug; WXR has none
     bio: str = ""
 
 
