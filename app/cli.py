@@ -262,6 +262,10 @@ def import_wordpress(
     concurrency: Annotated[
         int, typer.Option(min=1, max=16, help="Requests at once to the REST API.")
     ] = 4,
+    retries: Annotated[
+        int,
+        typer.Option(min=0, max=10, help="Tries again after a failed request (1 s, 2 s, 4 s…)."),
+    ] = 5,
 ) -> None:
     """Import a WordPress site: posts, categories, tags, authors, featured images and
     comments. Run it again at any time: what is unchanged is skipped, what changed is
@@ -293,7 +297,11 @@ def import_wordpress(
             else:
                 assert url is not None
                 source = rest.RestSource(
-                    url, user=user, app_password=app_password, concurrency=concurrency
+                    url,
+                    user=user,
+                    app_password=app_password,
+                    concurrency=concurrency,
+                    retries=retries,
                 )
                 importer = WordPressImporter(
                     session,

@@ -49,12 +49,14 @@ class RestSource:
         app_password: str | None = None,
         concurrency: int = 4,
         timeout: float = 30.0,
+        retries: int = RETRIES,
         retry_base_seconds: float = 1.0,
     ) -> None:
         self.site = url.rstrip("/")
         self.api = self.site + "/wp-json/wp/v2"
         self.concurrency = concurrency
         self.timeout = timeout
+        self.retries = retries
         self.retry_base_seconds = retry_base_seconds
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         self.authenticated = bool(user and app_password)
@@ -68,20 +70,20 @@ class RestSource:
         """The JSON of ``path`` and the answer's headers, retrying what may pass."""
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         url = f"{self.api}{path}" + (f"?{query}" if query else "")
-        for attempt in range(RETRIES + 1):
+        for attempt in range(self.retries + 1):
             wait = self.retry_base_seconds * 2**attempt
             try:
                 request = urllib.request.Request(url, headers=self.headers)
                 with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                     return json.loads(answer.read()), dict(answer.headers.items())
             except urllib.error.HTTPError as exc:
-                if exc.code not in (429, 500, 502, 503, 504) or attempt == RETRIES:
+                if exc.code not in (429, 500, 502, 503, 504) or attempt == self.retries:
                     raise RestError(f"GET {url}: HTTP {exc.code} {exc.reason}") from None
                 retry_after = exc.headers.get("Retry-After", "")
                 if retry_after.isdigit():
                     wait = max(wait, float(retry_after))
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                if attempt == RETRIES:
+                if attempt == self.retries:
                     raise RestError(f"GET {url}: {getattr(exc, 'reason', exc)}") from None
             except json.JSONDecodeError:
                 raise RestError(f"GET {url}: the answer is not JSON (is this WordPress?)") from None
