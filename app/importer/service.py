@@ -313,7 +313,7 @@ class WordPressImporter:
             flags[f"is_{self.sticky}"] = True
         for taxonomy, raw_slug, name in post.terms:
             kind = "category" if taxonomy == "category" else "tag"
-            slug = self._terms.get((kind, raw_slug)) or self._terms.get((kind, name))
+            slug = self._terms.get((kind, raw_slug)) or self._undeclared_term(kind, raw_slug, name)
             if slug is None:
                 continue
             label = self._term_names.get(slug, name)
@@ -333,6 +333,25 @@ class WordPressImporter:
                 if tag:
                     tags.append(tag)
         return category, list(dict.fromkeys(tags)), flags
+
+    def _undeclared_term(self, kind: str, raw_slug: str, name: str) -> str | None:
+        """A term a post names that the export did not list (a partial export): found
+        or made by its slug, as it has no id to be recorded under."""
+        label = cut_at_word(plain_line(name), NAME_MAX)
+        if not label:  # a REST API term id that was not listed: nothing to make it from
+            return None
+        slug = term_slug(raw_slug, label)
+        if not slug or (kind == "category" and raw_slug in UNCATEGORISED):
+            return None
+        model: type[Category] | type[Tag] = Category if kind == "category" else Tag
+        exists = self.session.exec(select(model.id).where(model.slug == slug)).first()
+        if exists is None and not self.dry_run:
+            create_term(self.session, model, TermCreate(name=label, slug=slug))
+        if exists is None:
+            self.report.kinds["categories" if kind == "category" else "tags"].imported += 1
+        self._terms[(kind, raw_slug)] = slug
+        self._term_names[slug] = label
+        return slug
 
     def _create(self, data: ArticleCreate, post: WpPost) -> int:
         attempt, slug = 1, data.slug
