@@ -9,7 +9,7 @@ foreign cursor is a 422, never a 500.
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 import orjson
@@ -97,6 +97,8 @@ def decode_cursor(cursor: str, *, kind: str, shape: tuple[type, ...]) -> list[An
         not isinstance(key, list)
         or len(key) != len(shape)
         or not all(type(value) is expected for value, expected in zip(key, shape, strict=True))
+        # Every number in a cursor is an id or a position: a database INTEGER.
+        or not all(-(2**31) <= value < 2**31 for value in key if type(value) is int)
     ):
         raise _invalid_cursor()
     return key
@@ -109,7 +111,10 @@ def parse_cursor_time(value: str) -> datetime:
         raise _invalid_cursor() from None
     if parsed.tzinfo is None:
         raise _invalid_cursor()
-    return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in the year 10000 in UTC
+        raise _invalid_cursor() from None
 
 
 def _invalid_cursor() -> InvalidInput:
