@@ -6,6 +6,7 @@ nothing about the internals.
 """
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -146,12 +147,51 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return problem_response(422, detail, errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == "Not Found":
         detail = "no such resource"
-    return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route on the path; a path served by
+        # several routes (GET here, PATCH and DELETE there) allows all of theirs, as the
+        # schema documents them.
+        allowed = _allowed_methods(request) or headers.get("Allow", "").split(", ")
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed here: use {', '.join(allowed)}"
+    return problem_response(exc.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    templates: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "allowed_methods", None
+    )
+    if templates is None:
+        templates = [
+            _path_methods(path, ops) for path, ops in request.app.openapi()["paths"].items()
+        ]
+        request.app.state.allowed_methods = templates
+    path = request.url.path
+    return sorted({m for pattern, methods in templates if pattern.fullmatch(path) for m in methods})
+
+
+def _path_methods(path: str, operations: dict[str, Any]) -> tuple[re.Pattern[str], set[str]]:
+    """A documented path as a pattern (an integer parameter matches digits only, as its
+    route does), and its methods (HEAD with GET)."""
+    integers = {
+        parameter["name"]
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and parameter.get("schema", {}).get("type") == "integer"
+    }
+
+    def segment(match: re.Match[str]) -> str:
+        return "[0-9]+" if match[1] in integers else "[^/]+"
+
+    pattern = re.sub(r"\{(\w+)\}", segment, path)
+    methods = {method.upper() for method in operations}
+    return re.compile(pattern), methods | ({"HEAD"} if "GET" in methods else set())
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> Response:

@@ -57,6 +57,21 @@ TAGS = [
 # Marks an operation whose token is optional (a read with an editor's view): the schema
 # then says so, as `security: [{}, {bearerToken: []}]`, which FastAPI cannot express.
 TOKEN_OPTIONAL = "x-token-optional"
+# Marks a list whose items `fields=` may trim: its 200 answer is then documented as either
+# the full page or one whose items hold only the fields named.
+FIELDS_SELECTION = "x-fields-selection"
+SELECTION_PAGE = {
+    "title": "FieldSelectionPage",
+    "type": "object",
+    "required": ["data", "meta"],
+    "properties": {
+        "data": {
+            "type": "array",
+            "items": {"type": "object", "description": "Only the fields named in `fields`."},
+        },
+        "meta": {"$ref": "#/components/schemas/PageMeta"},
+    },
+}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -85,6 +100,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for operation in path.values():
                 if operation.pop(TOKEN_OPTIONAL, False):
                     operation["security"] = [{}, *operation.get("security", [])]
+                if operation.pop(FIELDS_SELECTION, False):
+                    content = operation["responses"]["200"]["content"]["application/json"]
+                    selection = {"$ref": "#/components/schemas/FieldSelectionPage"}
+                    content["schema"] = {"anyOf": [content["schema"], selection]}
+                    schemas["FieldSelectionPage"] = SELECTION_PAGE
         app.openapi_schema = schema
     return app.openapi_schema
 

@@ -9,7 +9,6 @@ from app.articles.schemas import ArticleListQuery, ArticleView
 from app.auth.deps import PrincipalDep, require_scope
 from app.auth.scopes import Scope
 from app.conditional import parse_entity_tags
-from app.errors import PreconditionFailed
 from app.params import RowId
 
 
@@ -22,6 +21,10 @@ def _list_query(
 
 
 ArticleListQueryDep = Annotated[ArticleListQuery, Depends(_list_query)]
+
+
+# What If-Match gives when it names no version of the article (versions start at 1).
+NO_VERSION = 0
 
 
 def _expected_version(
@@ -45,7 +48,8 @@ def _expected_version(
         match = None if weak else ours.fullmatch(tag)
         if match:
             return int(match[1])
-    raise PreconditionFailed("If-Match names no version of this article: fetch it again")
+    # Refused by the service, once the article is known to exist and the request is valid.
+    return NO_VERSION
 
 
 ExpectedVersion = Annotated[int | None, Depends(_expected_version)]

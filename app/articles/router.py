@@ -23,11 +23,12 @@ from app.conditional import entity_tag
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.models import Article
-from app.openapi import TOKEN_OPTIONAL
+from app.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
 from app.pagination import PageQueryDep, build_page, select_fields
 from app.params import ID_MAX, RowId
+from app.routing import JsonRoute
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/articles", tags=["articles"])
 
 ArticleRef = Annotated[
     str,
@@ -41,6 +42,8 @@ ArticleRef = Annotated[
 RevisionId = Annotated[int, Path(ge=1, le=ID_MAX, description="Revision id.")]
 
 WRITE_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
+# /v1/articles/<not a number> is an article to read by slug: it allows GET only.
+BY_ID_PROBLEMS = {**WRITE_PROBLEMS, **problem_responses(405)}
 OPTIONAL_TOKEN: dict[str, Any] = {TOKEN_OPTIONAL: True}
 
 
@@ -59,7 +62,7 @@ def _article_answer(response: Response, article: Article) -> ArticlePublic:
     "",
     summary="List articles",
     response_model=ArticlePage,
-    openapi_extra=OPTIONAL_TOKEN,
+    openapi_extra={**OPTIONAL_TOKEN, FIELDS_SELECTION: True},
     responses=problem_responses(401, 403, 422),
     dependencies=[cache_for("list")],
 )
@@ -139,10 +142,10 @@ def create_article(
 
 
 @router.patch(
-    "/{article_id}",
+    "/{article_id:int}",
     summary="Update an article",
     response_model=ArticlePublic,
-    responses=WRITE_PROBLEMS,
+    responses=BY_ID_PROBLEMS,
 )
 def update_article(
     article_id: RowId,
@@ -168,10 +171,10 @@ def update_article(
 
 
 @router.delete(
-    "/{article_id}",
+    "/{article_id:int}",
     summary="Delete an article (recoverably)",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=WRITE_PROBLEMS,
+    responses=BY_ID_PROBLEMS,
 )
 def delete_article(
     article_id: RowId,

@@ -4,10 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.pagination import FieldSelection, Page, PageQuery
+from app.params import Moment
 from app.taxonomy.schemas import TermRef
 from app.text.fields import Body, Excerpt, Name, Slug, Title, WebUrl
 
@@ -153,12 +154,12 @@ class ArticleFilters(BaseModel):
     lang: str | None = Field(
         None, pattern=LANG_PATTERN, max_length=12, description="Language tag.", examples=["ar"]
     )
-    published_after: AwareDatetime | None = Field(
+    published_after: Moment | None = Field(
         None,
         description="Published at or after this time (with an offset).",
         examples=["2026-11-01T00:00:00Z"],
     )
-    published_before: AwareDatetime | None = Field(
+    published_before: Moment | None = Field(
         None,
         description="Published strictly before this time (with an offset).",
         examples=["2026-12-01T00:00:00+03:00"],
@@ -199,16 +200,16 @@ class ArticleCreate(BaseModel):
     body: Body = Field("", description="HTML; sanitised on the way in.")
     lang: str = Field("ar", pattern=LANG_PATTERN, max_length=12, examples=["ar"])
     status: ArticleStatus = ArticleStatus.draft
-    published_at: AwareDatetime | None = Field(
+    published_at: Moment | None = Field(
         None, description="A future time on a published article schedules it."
     )
-    is_exclusive: bool = False
-    is_breaking: bool = False
+    is_exclusive: StrictBool = False
+    is_breaking: StrictBool = False
     category: Slug | None = Field(None, examples=["سياسة"])
     tags: list[Slug] = Field(default_factory=list, max_length=50, examples=[["مفاوضات"]])
     authors: list[Slug] = Field(default_factory=list, max_length=20, examples=[["سلمى-الخطيب"]])
     featured_image: FeaturedImageIn | None = None
-    comments_enabled: bool = True
+    comments_enabled: StrictBool = True
 
 
 class ArticleUpdate(BaseModel):
@@ -224,14 +225,14 @@ class ArticleUpdate(BaseModel):
     body: Body | None = None
     lang: str | None = Field(None, pattern=LANG_PATTERN, max_length=12)
     status: ArticleStatus | None = None
-    published_at: AwareDatetime | None = None
-    is_exclusive: bool | None = None
-    is_breaking: bool | None = None
+    published_at: Moment | None = None
+    is_exclusive: StrictBool | None = None
+    is_breaking: StrictBool | None = None
     category: Slug | None = None
     tags: list[Slug] | None = Field(None, max_length=50)
     authors: list[Slug] | None = Field(None, max_length=20)
     featured_image: FeaturedImageIn | None = None
-    comments_enabled: bool | None = None
+    comments_enabled: StrictBool | None = None
 
     @model_validator(mode="after")
     def _required_fields_are_not_null(self) -> Self:

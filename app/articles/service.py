@@ -394,6 +394,8 @@ def _id(article: Article) -> int:
 
 def _editable(session: Session, article_id: int, expected_version: int | None) -> Article:
     article = get_article_for_edit(session, article_id)
+    if expected_version == 0:  # If-Match named no version of this article
+        raise PreconditionFailed("If-Match names no version of this article: fetch it again")
     if expected_version is not None and expected_version != article.version:
         raise _stale(article.version)
     return article

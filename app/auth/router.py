@@ -9,8 +9,9 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import PageQueryDep, build_page
 from app.params import RowId
+from app.routing import JsonRoute
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/tokens", tags=["tokens"])
 
 AUTH_PROBLEMS = problem_responses(401, 403, 422)
 

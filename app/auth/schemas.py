@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.auth.scopes import Scope
 from app.models import ApiToken
 from app.pagination import Page
+from app.params import Moment
 from app.text.fields import Name
 
 
@@ -17,7 +18,7 @@ class TokenCreate(BaseModel):
     scopes: list[Scope] = Field(
         min_length=1, max_length=len(Scope), examples=[["articles:write", "taxonomy:write"]]
     )
-    expires_at: AwareDatetime | None = Field(
+    expires_at: Moment | None = Field(
         None, description="When the token stops working; never when null."
     )
 

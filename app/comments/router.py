@@ -25,8 +25,9 @@ from app.errors import problem_responses
 from app.limits import Limiter
 from app.pagination import PageQueryDep, build_page
 from app.params import RowId
+from app.routing import JsonRoute
 
-router = APIRouter(tags=["comments"])
+router = APIRouter(route_class=JsonRoute, tags=["comments"])
 
 
 def _policy(request: Request) -> CommentPolicy:

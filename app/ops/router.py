@@ -6,8 +6,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from app.errors import problem_responses
 from app.ops.schemas import Health, Readiness
 from app.ops.service import check_ready, rate_limits_state
+from app.routing import JsonRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=JsonRoute, tags=["operations"])
 
 
 @router.get("/healthz", summary="Liveness probe", response_model=Health)

@@ -8,11 +8,13 @@ from app.articles.schemas import ArticleListItem, article_keys
 from app.caching import cache_for, tag
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.openapi import FIELDS_SELECTION
 from app.pagination import build_page, select_fields
+from app.routing import JsonRoute
 from app.search import service
 from app.search.schemas import SearchHit, SearchPage, SearchQuery
 
-router = APIRouter(prefix="/v1/search", tags=["search"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/search", tags=["search"])
 
 
 @router.get(
@@ -20,6 +22,7 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
     summary="Search published articles",
     response_model=SearchPage,
     responses=problem_responses(422),
+    openapi_extra={FIELDS_SELECTION: True},
     dependencies=[cache_for("list")],
 )
 def search_articles(

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.models import Author, Category, Tag
 from app.pagination import Page, PageQueryDep, build_page
+from app.routing import JsonRoute
 from app.taxonomy import service
 from app.taxonomy.schemas import (
     AuthorCreate,
@@ -27,7 +28,7 @@ from app.taxonomy.schemas import (
     TermUpdate,
 )
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(route_class=JsonRoute, prefix="/v1")
 
 TermSlug = Annotated[
     str, Path(max_length=600, description="Slug, raw or percent-encoded.", examples=["سياسة"])

@@ -14,6 +14,7 @@ from app.errors import problem_responses
 from app.openapi import TOKEN_OPTIONAL
 from app.pagination import build_page
 from app.params import RowId
+from app.routing import JsonRoute
 from app.ticker import service
 from app.ticker.schemas import (
     TickerHeadlineCreate,
@@ -25,7 +26,7 @@ from app.ticker.schemas import (
 )
 from app.ticker.stream import TickerWatcher
 
-router = APIRouter(prefix="/v1/ticker", tags=["ticker"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/ticker", tags=["ticker"])
 
 WRITE_PROBLEMS = problem_responses(401, 403, 404, 422)
 
@@ -125,7 +126,7 @@ def reorder_ticker(data: TickerOrder, session: SessionDep, _editor: TickerEditor
 
 
 @router.get(
-    "/{headline_id}",
+    "/{headline_id:int}",
     summary="Get a ticker headline",
     response_model=TickerHeadlinePublic,
     responses=problem_responses(401, 404, 422),
@@ -159,7 +160,7 @@ def create_ticker_headline(
 
 
 @router.patch(
-    "/{headline_id}",
+    "/{headline_id:int}",
     summary="Update a ticker headline",
     response_model=TickerHeadlinePublic,
     responses=WRITE_PROBLEMS,
@@ -175,7 +176,7 @@ def update_ticker_headline(
 
 
 @router.delete(
-    "/{headline_id}",
+    "/{headline_id:int}",
     summary="Delete a ticker headline",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=WRITE_PROBLEMS,

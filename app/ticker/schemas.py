@@ -3,12 +3,12 @@
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.articles.schemas import LANG_PATTERN, text_direction
 from app.models import TickerHeadline
 from app.pagination import Page, PageQuery
-from app.params import ID_MAX
+from app.params import ID_MAX, Moment
 from app.text.fields import HeadlineLabel, HeadlineText, WebUrl
 
 
@@ -100,9 +100,9 @@ class TickerHeadlineCreate(_Window):
     position: int | None = Field(
         None, ge=0, le=1_000_000, description="Defaults to the end of the bar."
     )
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    is_active: bool = True
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    is_active: StrictBool = True
     lang: str = Field("ar", pattern=LANG_PATTERN, max_length=12)
 
 
@@ -116,9 +116,9 @@ class TickerHeadlineUpdate(_Window):
     article_id: int | None = Field(None, ge=1, le=ID_MAX)
     url: WebUrl | None = None
     position: int | None = Field(None, ge=0, le=1_000_000)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    is_active: bool | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    is_active: StrictBool | None = None
     lang: str | None = Field(None, pattern=LANG_PATTERN, max_length=12)
 
 

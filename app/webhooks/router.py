@@ -11,6 +11,7 @@ from app.errors import problem_responses
 from app.openapi import operation_id
 from app.pagination import PageQueryDep, build_page
 from app.params import ID_MAX, RowId
+from app.routing import JsonRoute
 from app.webhooks import service
 from app.webhooks.schemas import (
     ArticleEvent,
@@ -29,7 +30,7 @@ from app.webhooks.schemas import (
 from app.webhooks.service import DeliveryPolicy
 from app.webhooks.worker import attempt
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=JsonRoute, prefix="/v1/webhooks", tags=["webhooks"])
 
 DeliveryId = Annotated[int, Path(ge=1, le=ID_MAX, description="Delivery id.", examples=[1207])]
 PROBLEMS = problem_responses(401, 403, 404, 422)
@@ -78,7 +79,7 @@ def list_webhooks(
 
 
 @router.get(
-    "/{webhook_id}", summary="Get a webhook", response_model=WebhookPublic, responses=PROBLEMS
+    "/{webhook_id:int}", summary="Get a webhook", response_model=WebhookPublic, responses=PROBLEMS
 )
 def get_webhook(webhook_id: RowId, session: SessionDep, _admin: Admin) -> WebhookPublic:
     """One subscription, without its secret. Needs `admin`."""
@@ -86,7 +87,10 @@ def get_webhook(webhook_id: RowId, session: SessionDep, _admin: Admin) -> Webhoo
 
 
 @router.patch(
-    "/{webhook_id}", summary="Update a webhook", response_model=WebhookPublic, responses=PROBLEMS
+    "/{webhook_id:int}",
+    summary="Update a webhook",
+    response_model=WebhookPublic,
+    responses=PROBLEMS,
 )
 def update_webhook(
     webhook_id: RowId,
@@ -104,7 +108,7 @@ def update_webhook(
 
 
 @router.delete(
-    "/{webhook_id}",
+    "/{webhook_id:int}",
     summary="Delete a webhook",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=PROBLEMS,
@@ -115,7 +119,7 @@ def delete_webhook(webhook_id: RowId, session: SessionDep, _admin: Admin) -> Non
 
 
 @router.post(
-    "/{webhook_id}/ping",
+    "/{webhook_id:int}/ping",
     summary="Send a test event",
     response_model=DeliveryPublic,
     responses=PROBLEMS,
@@ -136,7 +140,7 @@ async def ping_webhook(
 
 
 @router.get(
-    "/{webhook_id}/deliveries",
+    "/{webhook_id:int}/deliveries",
     summary="List a webhook's deliveries",
     response_model=DeliveryPage,
     responses=PROBLEMS,
@@ -163,7 +167,7 @@ def list_webhook_deliveries(
 
 
 @router.post(
-    "/deliveries/{delivery_id}/redeliver",
+    "/deliveries/{delivery_id:int}/redeliver",
     summary="Redeliver an event",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DeliveryPublic,
@@ -182,6 +186,7 @@ def redeliver_webhook_delivery(
 
 # What receivers get: the `webhooks` of the OpenAPI document.
 events = APIRouter(
+    route_class=JsonRoute,
     tags=["webhooks"],
     generate_unique_id_function=operation_id,
     responses={

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.articles.schemas import ArticleListItem
 from app.comments.schemas import CommentPublic
@@ -172,7 +172,7 @@ class WebhookCreate(BaseModel):
     events: EventList
     secret: Secret | None = None
     description: WebhookDescription | None = None
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class WebhookUpdate(BaseModel):
@@ -184,7 +184,7 @@ class WebhookUpdate(BaseModel):
     events: EventList | None = None
     secret: Secret | None = Field(None, description="A new secret: signs from now on.")
     description: WebhookDescription | None = None
-    is_active: bool | None = Field(None, description="False: nothing is sent until true.")
+    is_active: StrictBool | None = Field(None, description="False: nothing is sent until true.")
 
 
 class WebhookPublic(BaseModel):
