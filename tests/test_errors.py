@@ -27,7 +27,8 @@ class TestProblems:
 
         assert response.status_code == 405
         assert response.headers["content-type"] == PROBLEM
-        assert response.headers["allow"] == "GET"
+        assert response.headers["allow"] == "GET, HEAD, POST"
+        assert response.json()["detail"] == "PUT is not allowed here: use GET, HEAD, POST"
         assert response.json()["type"] == "/problems/method-not-allowed"
 
     @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from app.ops.migrations import upgrade_to_head
 from tests.factories import make_token
 from tests.server import server_process
 
-EXAMPLES = int(os.environ.get("AKHBAR_TEST_SCHEMATHESIS_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("AKHBAR_TEST_SCHEMATHESIS_EXAMPLES", "15"))
 SERVER_ENV = {
     "AKHBAR_ACCESS_LOG": "false",
     "AKHBAR_COMMENTS_FLOOD_SECONDS": "0",

@@ -212,7 +212,7 @@ class TestCreateArticle:
     @pytest.mark.parametrize(
         ("content", "status"),
         [
-            (b'{"title": "\xd8', 400),  # not UTF-8
+            (b'{"title": "\xd8', 422),  # not UTF-8: not JSON
             (b'{"title": "x"', 422),  # cut short
             (b"[1, 2]", 422),
             (b'"title"', 422),
@@ -506,7 +506,8 @@ class TestUpdateArticle:
         assert session.get(Article, article.id).version == 1  # type: ignore[union-attr]
         assert revisions_of(session, article.id) == []
 
-    @pytest.mark.parametrize(("article_id", "status"), [(999, 404), ("9" * 30, 422), ("abc", 422)])
+    # "abc" is not an id: /v1/articles/abc is an article to read by slug, and only read.
+    @pytest.mark.parametrize(("article_id", "status"), [(999, 404), ("9" * 30, 422), ("abc", 405)])
     def test_unknown_article(
         self, client: TestClient, editor: dict, article_id: object, status: int
     ) -> None:

@@ -51,6 +51,13 @@ pytestmark = [
 
 
 @pytest.fixture
+def backend() -> str:
+    """SQLite only: what this adds is the REST API of a real WordPress; the importer's
+    writes are tested on PostgreSQL by the export tests."""
+    return "sqlite"
+
+
+@pytest.fixture
 def wordpress() -> Iterator[tuple[str, dict[str, str]]]:
     """A WordPress of its own, on a free port, with 12 Arabic articles and their comments."""
     assert HARNESS is not None
