@@ -173,64 +173,54 @@ class WordPressImporter:
             tally.failed.append(f"{kind} {term.id} ({term.name!r}): no letters or digits")
             return
         wanted = {"name": name, "description": description}
-        local = self._record(kind, term.id)
-        if local is not None:
-            row = self.session.get(model, local.local_id)
-            if row is not None:
-                self._remember_term(term, row.slug, name)
-                if local.fingerprint == fingerprint(wanted):
-                    tally.unchanged += 1
-                elif not self.dry_run:
-                    update_term(self.session, model, row.slug, TermUpdate(**wanted))
-                    self._map(kind, term.id, row.id, wanted)
-                    tally.updated += 1
-                else:
-                    tally.updated += 1
-                return
-        existing = self.session.exec(select(model).where(model.slug == slug)).first()
-        self._remember_term(term, slug, name)
-        if existing is not None:  # the same term made here before the import
-            tally.unchanged += 1
-            if not self.dry_run:
-                self._map(kind, term.id, existing.id, wanted)
-            return
-        tally.imported += 1
-        if not self.dry_run:
-            row = create_term(
-                self.session, model, TermCreate(name=name, slug=slug, **_desc(wanted))
-            )
-            self._map(kind, term.id, row.id, wanted)
+        used = self._sync_term(kind, model, (TermCreate, TermUpdate), term.id, slug, wanted, tally)
+        self._remember_term(term, used, name)
 
     def author(self, author: WpAuthor) -> None:
-        tally = self.report.kinds["authors"]
         name = cut_at_word(plain_line(author.display_name), NAME_MAX) or f"author {author.id}"
         slug = slugify(name) or f"author-{author.id}"
-        bio = plain_text(author.bio)[:DESCRIPTION_MAX] or None
-        wanted = {"name": name, "bio": bio}
-        keys = [key for key in (str(author.id), author.login) if key]
-        local = self._record("author", author.id)
-        row = self.session.get(Author, local.local_id) if local is not None else None
-        if row is not None:
-            self._authors.update(dict.fromkeys(keys, row.slug))
-            if local is not None and local.fingerprint == fingerprint(wanted):
+        wanted = {"name": name, "bio": plain_text(author.bio)[:DESCRIPTION_MAX] or None}
+        tally = self.report.kinds["authors"]
+        used = self._sync_term(
+            "author", Author, (AuthorCreate, AuthorUpdate), author.id, slug, wanted, tally
+        )
+        self._authors.update(dict.fromkeys([k for k in (str(author.id), author.login) if k], used))
+
+    def _sync_term(
+        self,
+        kind: str,
+        model: type[Category] | type[Tag] | type[Author],
+        schemas: tuple[type[TermCreate], type[TermUpdate]],
+        remote_id: int,
+        slug: str,
+        wanted: dict[str, Any],
+        tally: Tally,
+    ) -> str:
+        """Update the row a WordPress term or author became (if it changed), or adopt one
+        with its slug made here before, or create it; the slug that names it here."""
+        create, change = schemas
+        local = self._record(kind, remote_id)
+        row = self.session.get(model, local.local_id) if local is not None else None
+        if row is not None and local is not None:
+            if local.fingerprint == fingerprint(wanted):
                 tally.unchanged += 1
-                return
-            tally.updated += 1
-            if not self.dry_run:
-                update_term(self.session, Author, row.slug, AuthorUpdate(name=name, bio=bio))
-                self._map("author", author.id, row.id, wanted)
-            return
-        existing = self.session.exec(select(Author).where(Author.slug == slug)).first()
-        self._authors.update(dict.fromkeys(keys, slug))
-        if existing is not None:
+            else:
+                tally.updated += 1
+                if not self.dry_run:
+                    update_term(self.session, model, row.slug, change(**wanted))
+                    self._map(kind, remote_id, row.id, wanted)
+            return row.slug
+        existing = self.session.exec(select(model.id).where(model.slug == slug)).first()
+        if existing is not None:  # the same made here before the import
             tally.unchanged += 1
             if not self.dry_run:
-                self._map("author", author.id, existing.id, wanted)
-            return
+                self._map(kind, remote_id, existing, wanted)
+            return slug
         tally.imported += 1
         if not self.dry_run:
-            row = create_term(self.session, Author, AuthorCreate(name=name, slug=slug, bio=bio))
-            self._map("author", author.id, row.id, wanted)
+            created = create_term(self.session, model, create(slug=slug, **wanted))
+            self._map(kind, remote_id, created.id, wanted)
+        return slug
 
     def post(self, post: WpPost) -> None:
         tally = self.report.kinds["posts"]
@@ -509,10 +499,6 @@ class WordPressImporter:
             self.source.last_run_at = utc_now()
             self.session.add(self.source)
             self.session.commit()
-
-
-def _desc(wanted: dict[str, Any]) -> dict[str, Any]:
-    return {"description": wanted["description"]} if wanted["description"] else {}
 
 
 def _comment_fields(comment: WpComment, status: CommentStatus, body: str) -> dict[str, Any]:
