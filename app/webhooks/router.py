@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import Admin
 from app.db import SessionDep, SettingsDep
@@ -28,7 +27,7 @@ from app.webhooks.schemas import (
     WebhookUpdate,
 )
 from app.webhooks.service import DeliveryPolicy
-from app.webhooks.worker import attempt
+from app.webhooks.worker import ping
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -130,13 +129,8 @@ async def ping_webhook(
     """Sends a `webhook.ping` event to the subscription now (active or not, whatever
     events it asked for) and answers how it went: the receiver's status code, or why it
     could not be reached. A ping is tried once. Needs `admin`."""
-    policy = DeliveryPolicy.from_settings(settings)
-    job = await run_in_threadpool(service.start_ping, session, webhook_id, policy=policy)
-    outcome = await attempt(job, policy)
-    await run_in_threadpool(service.finish, session, job, outcome, policy=policy, retry=False)
-    return DeliveryPublic.from_row(
-        *await run_in_threadpool(service.get_delivery, session, job.delivery_id)
-    )
+    delivery, event = await ping(session, webhook_id, DeliveryPolicy.from_settings(settings))
+    return DeliveryPublic.from_row(delivery, event)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import utc_now
+from app.models import WebhookDelivery, WebhookEvent
 from app.webhooks import service
 from app.webhooks.outbox import on_event_commit
 from app.webhooks.sender import Outcome, send
@@ -53,6 +54,16 @@ async def attempt(job: Job, policy: DeliveryPolicy) -> Outcome:
         timeout=policy.timeout_seconds,
         allow_private=policy.allow_private,
     )
+
+
+async def ping(
+    session: Session, webhook_id: int, policy: DeliveryPolicy
+) -> tuple[WebhookDelivery, WebhookEvent]:
+    """Send a ``webhook.ping`` to one subscription now, once; the delivery as it ended."""
+    job = await asyncio.to_thread(service.start_ping, session, webhook_id, policy=policy)
+    outcome = await attempt(job, policy)
+    await asyncio.to_thread(service.finish, session, job, outcome, policy=policy, retry=False)
+    return await asyncio.to_thread(service.get_delivery, session, job.delivery_id)
 
 
 class DeliveryWorker:
