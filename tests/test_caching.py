@@ -341,20 +341,29 @@ def test_the_clock_ends_cached_answers_at_the_right_moment(
     """Nothing is written, yet a scheduled article appears and a ticker window closes on
     time: cached answers never outlive the next such moment."""
     now = datetime.now(UTC)
+    appears, closes = now + timedelta(seconds=2), now + timedelta(seconds=2.5)
     make_article(session, "خبر منشور", published_at=now - timedelta(hours=1))
-    make_article(session, "خبر مجدول", published_at=now + timedelta(seconds=2))
-    make_headline(session, "عاجل | نافذة قصيرة", ends_at=now + timedelta(seconds=2.5))
+    make_article(session, "خبر مجدول", published_at=appears)
+    make_headline(session, "عاجل | نافذة قصيرة", ends_at=closes)
     before = lookups(client)
 
-    early = [client.get("/v1/articles").json()["data"] for _ in range(3)]
-    bar = [client.get("/v1/ticker").json()["data"] for _ in range(3)]
-    time.sleep(max(0.0, (now + timedelta(seconds=2.6) - datetime.now(UTC)).total_seconds()))
+    def read(path: str) -> tuple[list[dict], datetime]:
+        """The answer and when it came (on a stalled machine, after a moment has passed:
+        then the new answer is right too)."""
+        return client.get(path).json()["data"], datetime.now(UTC)
+
+    early = [read("/v1/articles") for _ in range(3)]
+    bar = [read("/v1/ticker") for _ in range(3)]
+    time.sleep(max(0.0, (closes + timedelta(seconds=0.1) - datetime.now(UTC)).total_seconds()))
     late = client.get("/v1/articles").json()["data"]
     closed = client.get("/v1/ticker").json()["data"]
 
-    assert all([a["title"] for a in page] == ["خبر منشور"] for page in early)
-    assert all(len(headlines) == 1 for headlines in bar)
+    for page, answered in early:
+        titles = [a["title"] for a in page]
+        assert titles == ["خبر منشور"] or (answered > appears and len(titles) == 2)
+    for headlines, answered in bar:
+        assert len(headlines) == 1 or (answered > closes and headlines == [])
     assert [a["title"] for a in late] == ["خبر مجدول", "خبر منشور"]
     assert closed == []
-    if settings.is_sqlite:  # the cache was used meanwhile
+    if settings.is_sqlite and bar[-1][1] < appears:  # the cache was used meanwhile
         assert lookups(client)["hit"] - before.get("hit", 0) == 4
