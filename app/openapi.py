@@ -73,6 +73,63 @@ SELECTION_PAGE = {
     },
 }
 
+# OpenAPI links: from what one operation answers to the operations it makes possible, with
+# the id or slug to use (Swagger UI lists them under each answer; client generators and
+# Schemathesis's stateful run follow them). What an operation creates, keyed by
+# (operation, status): link name → (operation, the parameter it fills, the answer's field).
+_ARTICLE = {
+    "read": ("get_article", "ref", "id"),
+    "edit": ("update_article", "article_id", "id"),
+    "delete": ("delete_article", "article_id", "id"),
+    "revisions": ("list_article_revisions", "article_id", "id"),
+    "comments": ("list_article_comments", "ref", "id"),
+    "comment": ("post_comment", "ref", "id"),
+}
+_COMMENT = {
+    "moderate": ("moderate_comment", "comment_id", "id"),
+    "remove": ("trash_comment", "comment_id", "id"),
+}
+
+
+def _by(noun: str, key: str, *extra: str) -> dict[str, tuple[str, str, str]]:
+    """read/edit/delete of one kind, by ``key`` (``headline_id``, ``slug``…)."""
+    field = "slug" if key == "slug" else "id"
+    found = {
+        "read": (f"get_{noun}", key, field),
+        "edit": (f"update_{noun}", key, field),
+        "delete": (f"delete_{noun}", key, field),
+    }
+    return found | {name: (f"{name}_{noun}", key, field) for name in extra}
+
+
+LINKS: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {
+    ("create_article", "201"): _ARTICLE,
+    ("update_article", "200"): _ARTICLE,
+    ("post_comment", "201"): _COMMENT,
+    ("post_comment", "202"): _COMMENT,
+    ("create_ticker_headline", "201"): _by("ticker_headline", "headline_id"),
+    ("create_webhook", "201"): _by("webhook", "webhook_id", "ping")
+    | {"deliveries": ("list_webhook_deliveries", "webhook_id", "id")},
+    ("create_token", "201"): {"revoke": ("revoke_token", "token_id", "id")},
+    ("create_author", "201"): _by("author", "slug"),
+    ("create_category", "201"): _by("category", "slug"),
+    ("create_tag", "201"): _by("tag", "slug"),
+}
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    operations = {op["operationId"]: op for path in paths.values() for op in path.values()}
+    for (source, status), links in LINKS.items():
+        response = operations[source]["responses"][status]
+        response["links"] = {
+            name: {
+                "operationId": target,
+                "parameters": {parameter: f"$response.body#/{field}"},
+                "description": f"`{parameter}` of `{target}` is `{field}` of this answer.",
+            }
+            for name, (target, parameter, field) in links.items()
+        }
+
 
 def operation_id(route: APIRoute) -> str:
     """The route's function name (``list_articles``): what client generators name methods."""
@@ -105,6 +162,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     selection = {"$ref": "#/components/schemas/FieldSelectionPage"}
                     content["schema"] = {"anyOf": [content["schema"], selection]}
                     schemas["FieldSelectionPage"] = SELECTION_PAGE
+        _add_links(schema["paths"])
         app.openapi_schema = schema
     return app.openapi_schema
 

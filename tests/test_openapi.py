@@ -21,7 +21,8 @@ ARABIC = re.compile(r"[\u0600-\u06FF]")
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """The schema and docs pages need no database: one app, not one per backend."""
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
+    unused = f"sqlite:///{tmp_path / 'unused.db'}"
+    app = create_app(Settings(database_url=unused, webhooks_worker=False))
     with TestClient(app) as client:
         yield client
 
@@ -69,6 +70,41 @@ class TestSchema:
                 "$ref": "#/components/schemas/Problem"
             }
         assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+    def test_links_lead_from_what_is_made_to_what_it_makes_possible(self, schema: dict) -> None:
+        by_id = {op["operationId"]: op for op in operations(schema)}
+        found = {}
+        for op in operations(schema):
+            for status, answer in op["responses"].items():
+                if "links" not in answer:
+                    continue
+                model = answer["content"]["application/json"]["schema"]["$ref"]
+                fields = schema["components"]["schemas"][model.split("/")[-1]]
+                for name, link in answer["links"].items():
+                    target = by_id[link["operationId"]]
+                    [(parameter, expression)] = link["parameters"].items()
+                    assert parameter in [p["name"] for p in target["parameters"]], name
+                    assert expression.removeprefix("$response.body#/") in fields["properties"]
+                    found.setdefault((op["operationId"], status), set()).add(name)
+
+        assert found[("create_article", "201")] == {
+            "read",
+            "edit",
+            "delete",
+            "revisions",
+            "comments",
+            "comment",
+        }
+        assert found[("post_comment", "202")] == {"moderate", "remove"}
+        assert found[("create_webhook", "201")] == {
+            "read",
+            "edit",
+            "delete",
+            "ping",
+            "deliveries",
+        }
+        assert found[("create_tag", "201")] == {"read", "edit", "delete"}
+        assert len(found) == 10
 
     def test_examples_are_in_arabic(self, schema: dict) -> None:
         article = schema["components"]["schemas"]["ArticlePublic"]["properties"]

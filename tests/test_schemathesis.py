@@ -1,6 +1,7 @@
 """Schemathesis against a real server: every operation of the API's own schema, with
 generated valid and invalid input, anonymously and with an admin token, every check on:
-no 5xx, and every status code, header, content type and body as the schema documents."""
+no 5xx, and every status code, header, content type and body as the schema documents;
+then the same checks on sequences of calls that follow the schema's links."""
 
 import os
 from collections.abc import Iterator
@@ -105,3 +106,27 @@ def test_every_operation_keeps_its_contract_with_an_admin_token(
 
 def test_the_run_covers_every_operation() -> None:
     assert len(list(anonymous.get_all_operations())) >= 50
+
+
+SCENARIOS = int(os.environ.get("AKHBAR_TEST_SCHEMATHESIS_SCENARIOS", "20"))
+
+
+def test_linked_operations_keep_their_contract(served: tuple[str, str]) -> None:
+    """Stateful: sequences of calls that follow the schema's links (those it publishes and
+    those Schemathesis infers), each using what an earlier answer gave: an article is made,
+    then edited, read by its id, commented on; that comment moderated; a webhook made, then
+    pinged… every answer checked as above."""
+
+    class Linked(admin.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Case) -> dict[str, str]:
+            return {"base_url": served[0]}
+
+    Linked.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=10,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )

@@ -46,7 +46,10 @@ def _limiter(request: Request) -> Limiter:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CommentAccepted,
     responses={
-        201: {"description": "Approved at once (where comments are approved automatically)."},
+        201: {
+            "model": CommentAccepted,
+            "description": "Approved at once (where comments are approved automatically).",
+        },
         **problem_responses(403, 404, 409, 422, 429),
     },
 )
