@@ -196,33 +196,37 @@ def _docs_page(page: HTMLResponse) -> HTMLResponse:
     return page
 
 
+def swagger_ui(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    return _docs_page(
+        get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{request.app.title} — Swagger UI",
+            swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            # No badge from the public validator service.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+    )
+
+
+def redoc(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    return _docs_page(
+        get_redoc_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{request.app.title} — ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+    )
+
+
 def install_docs(app: FastAPI) -> None:
+    # Module-level endpoints, not closures over the app: FastAPI caches facts about every
+    # endpoint in process-wide caches, which would keep each app made (in tests) alive.
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_PATH), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _docs_page(
-            get_swagger_ui_html(
-                openapi_url=f"{root}/openapi.json",
-                title=f"{app.title} — Swagger UI",
-                swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
-                swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
-                swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
-                # No badge from the public validator service.
-                swagger_ui_parameters={"validatorUrl": None},
-            )
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _docs_page(
-            get_redoc_html(
-                openapi_url=f"{root}/openapi.json",
-                title=f"{app.title} — ReDoc",
-                redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
-                redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
-                with_google_fonts=False,
-            )
-        )
+    app.get("/docs", include_in_schema=False)(swagger_ui)
+    app.get("/redoc", include_in_schema=False)(redoc)

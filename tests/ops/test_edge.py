@@ -1,7 +1,9 @@
 """What every answer carries and every request passes: request ids, security headers,
 the body size limit, allowed hosts, CORS and metrics."""
 
+import gc
 import re
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -269,3 +271,17 @@ class TestMetrics:
         assert re.search(r"^akhbar_db_pool_connections_in_use 0\.0$", text, re.M)
         assert re.search(r"^akhbar_db_pool_connections_max \d+\.0$", text, re.M)
         assert re.search(r"^akhbar_http_requests_in_flight 1\.0$", text, re.M)
+
+
+def test_an_app_is_freed_once_its_server_stops(settings: Settings) -> None:
+    """Nothing process-wide (FastAPI's caches of endpoint facts, event listeners, metrics)
+    keeps a stopped app alive: a process that makes many (the test suite) stays small."""
+    app = create_app(settings.model_copy(update={"webhooks_worker": True}))
+    with TestClient(app) as client:
+        for path in ("/docs", "/redoc", "/openapi.json", "/v1/articles", "/v1/ticker"):
+            assert client.get(path).status_code == 200
+    freed = weakref.ref(app)
+    del app, client
+    gc.collect()
+
+    assert freed() is None
