@@ -3,13 +3,16 @@ generated valid and invalid input, anonymously and with an admin token, every ch
 no 5xx, and every status code, header, content type and body as the schema documents;
 then the same checks on sequences of calls that follow the schema's links."""
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis.errors import Flaky
 from schemathesis import Case
 from sqlmodel import Session
 
@@ -116,17 +119,31 @@ def test_linked_operations_keep_their_contract(served: tuple[str, str]) -> None:
     those Schemathesis infers), each using what an earlier answer gave: an article is made,
     then edited, read by its id, commented on; that comment moderated; a webhook made, then
     pinged… every answer checked as above."""
+    failures: list[str] = []
 
     class Linked(admin.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Case) -> dict[str, str]:
             return {"base_url": served[0]}
 
-    Linked.run(
-        settings=settings(
-            max_examples=SCENARIOS,
-            stateful_step_count=10,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
+        def validate_response(self, response: Any, case: Case, **kwargs: Any) -> None:
+            try:
+                super().validate_response(response, case, **kwargs)
+            except Exception as failure:
+                failures.append(f"{case.operation.label}: {failure}")
+                raise
+
+    # The server's state moves on from one scenario to the next (a tag made once is a 409
+    # the second time), so Hypothesis's replay of a sequence may take another path, and it
+    # calls the run flaky. As Schemathesis's own runner does, what counts is whether any
+    # answer broke the contract: those are recorded as they happen.
+    with contextlib.suppress(Flaky):
+        Linked.run(
+            settings=settings(
+                max_examples=SCENARIOS,
+                stateful_step_count=10,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                derandomize=True,
+            )
         )
-    )
+    assert failures == []
