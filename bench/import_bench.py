@@ -10,11 +10,12 @@ resident memory of the import process. Writes bench/IMPORT.md.
 """
 
 import argparse
-import os
+import contextlib
 import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,7 +99,11 @@ def write_export(path: Path, posts: int, comments: int) -> None:
 
 
 def timed_import(path: Path, database_url: str) -> tuple[float, int, str]:
-    """Seconds, peak RSS in KiB of the import process, and its report."""
+    """Seconds, peak RSS in KiB of the import process, and its report.
+
+    The peak is the process's own ``VmHWM``, read until it exits: the ``ru_maxrss`` that
+    ``wait4`` gives would include this bench's own size (Linux carries the parent's
+    high-water mark into a child across fork and exec)."""
     env = clean_environment(AKHBAR_DATABASE_URL=database_url)
     started = time.monotonic()
     process = subprocess.Popen(
@@ -107,14 +112,28 @@ def timed_import(path: Path, database_url: str) -> tuple[float, int, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
+    peak = 0
+
+    def watch() -> None:
+        nonlocal peak
+        status = Path(f"/proc/{process.pid}/status")
+        while process.poll() is None:
+            with contextlib.suppress(OSError):
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
     assert process.stdout is not None
     report = process.stdout.read().decode()
-    _pid, status, usage = os.wait4(process.pid, 0)
+    process.wait()
     elapsed = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    watcher.join()
     if process.returncode != 0:
         raise SystemExit(f"import failed ({process.returncode}):\n{report}")
-    return elapsed, usage.ru_maxrss, report
+    return elapsed, peak, report
 
 
 def main() -> None:
@@ -164,8 +183,11 @@ def main() -> None:
         "",
         "The export is read twice, one item at a time (a first pass counts the posts and",
         "keeps the attachments' URLs); reading alone stays under 3 MB for a 37 MB export",
-        "(tests/importer/test_convert.py). The process's peak grows more slowly than the",
-        "file (4 × the posts, +40 % memory here); where that growth goes was not traced.",
+        "(tests/importer/test_convert.py), and the Python heap of a whole import stays flat",
+        "(tracemalloc: 2.5 MB traced after 300 posts and after 1,200). Peak RSS is the import",
+        "process's own high-water mark (`VmHWM`). Earlier runs of this bench took it from",
+        "`wait4`'s `ru_maxrss`, which on Linux carries over the bench's own size (it holds",
+        "the generated posts) and made the peak seem to grow with the export.",
         "",
     ]
     (ROOT / "bench" / "IMPORT.md").write_text("\n".join(lines))
