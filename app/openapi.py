@@ -75,8 +75,8 @@ SELECTION_PAGE = {
 
 # OpenAPI links: from what one operation answers to the operations it makes possible, with
 # the id or slug to use (Swagger UI lists them under each answer; client generators and
-# Schemathesis's stateful run follow them). What an operation creates, keyed by
-# (operation, status): link name → (operation, the parameter it fills, the answer's field).
+# Schemathesis's stateful run follow them). (operation, status) → {link name: (the
+# operation it leads to, the parameter it fills, the field of this answer that fills it)}.
 _ARTICLE = {
     "read": ("get_article", "ref", "id"),
     "edit": ("update_article", "article_id", "id"),
@@ -91,15 +91,14 @@ _COMMENT = {
 }
 
 
-def _by(noun: str, key: str, *extra: str) -> dict[str, tuple[str, str, str]]:
+def _by(noun: str, key: str) -> dict[str, tuple[str, str, str]]:
     """read/edit/delete of one kind, by ``key`` (``headline_id``, ``slug``…)."""
     field = "slug" if key == "slug" else "id"
-    found = {
+    return {
         "read": (f"get_{noun}", key, field),
         "edit": (f"update_{noun}", key, field),
         "delete": (f"delete_{noun}", key, field),
     }
-    return found | {name: (f"{name}_{noun}", key, field) for name in extra}
 
 
 LINKS: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {
@@ -108,8 +107,11 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {
     ("post_comment", "201"): _COMMENT,
     ("post_comment", "202"): _COMMENT,
     ("create_ticker_headline", "201"): _by("ticker_headline", "headline_id"),
-    ("create_webhook", "201"): _by("webhook", "webhook_id", "ping")
-    | {"deliveries": ("list_webhook_deliveries", "webhook_id", "id")},
+    ("create_webhook", "201"): _by("webhook", "webhook_id")
+    | {
+        "ping": ("ping_webhook", "webhook_id", "id"),
+        "deliveries": ("list_webhook_deliveries", "webhook_id", "id"),
+    },
     ("create_token", "201"): {"revoke": ("revoke_token", "token_id", "id")},
     ("create_author", "201"): _by("author", "slug"),
     ("create_category", "201"): _by("category", "slug"),
