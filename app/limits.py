@@ -24,7 +24,7 @@ class LimitsUnavailable(AkhbarError):
     status = 503
 
     def __init__(self, detail: str) -> None:
-        super().__init__(detail)
+        super().__init__(detail, arabic="تعذّر قبول التعليقات الآن: حاول بعد قليل")
         self.headers = {"Retry-After": "5"}
 
 

@@ -71,9 +71,20 @@ class EdgeMiddleware:
         status = 500
         response_started = False
         extra_headers = [*self.headers, (b"x-request-id", request_id.encode())]
+        # HEAD is GET without the body, wherever GET is served: the app answers a GET (the
+        # same headers, validators and 304s), and only the headers leave. Once they have,
+        # the server's receive() reports the exchange over, which ends a stream too.
+        head = scope["method"] == "HEAD"
+        app_scope = {**scope, "method": "GET"} if head else scope
+        body_sent = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status, response_started, body_sent
+            if head and message["type"] == "http.response.body":
+                if body_sent:
+                    return
+                body_sent = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
@@ -100,23 +111,23 @@ class EdgeMiddleware:
         try:
             refusal = self._refusal(scope, request_headers)
             if refusal is not None:
-                await refusal(scope, receive, send_with_headers)
+                await refusal(app_scope, receive, send_with_headers)
             else:
-                await self.app(scope, receive_within_limit, send_with_headers)
+                await self.app(app_scope, receive_within_limit, send_with_headers)
         except BodyTooLarge as exc:
             if response_started:
                 raise
-            await problem_response(413, str(exc.detail))(scope, receive, send_with_headers)
+            await problem_response(413, str(exc.detail))(app_scope, receive, send_with_headers)
         except Exception:
             error_log.exception("unhandled error", extra={"fields": _request_fields(scope)})
             if response_started:
                 raise
             response = problem_response(500, "the server failed to answer this request")
-            await response(scope, receive, send_with_headers)
+            await response(app_scope, receive, send_with_headers)
         finally:
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - started_at
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+            route = getattr(app_scope.get("route"), "path", None) or UNMATCHED_ROUTE
             self.metrics.observe_request(scope["method"], route, status, seconds)
             if self.access_log is not None:
                 fields = _request_fields(scope)

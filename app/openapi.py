@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-from app.errors import FieldError, Problem
+from app.errors import FieldError, Problem, problem_examples
 
 DOCS_ASSETS_PATH = Path(fastapi_offline.__file__).parent / "static"
 DOCS_ASSETS_URL = "/docs-assets"
@@ -58,20 +58,34 @@ TAGS = [
 # then says so, as `security: [{}, {bearerToken: []}]`, which FastAPI cannot express.
 TOKEN_OPTIONAL = "x-token-optional"
 # Marks a list whose items `fields=` may trim: its 200 answer is then documented as either
-# the full page or one whose items hold only the fields named.
+# the full page or a selection page, whose items have the same properties (same names,
+# same types), none of them required. A generated client keeps every property's type.
 FIELDS_SELECTION = "x-fields-selection"
-SELECTION_PAGE = {
-    "title": "FieldSelectionPage",
-    "type": "object",
-    "required": ["data", "meta"],
-    "properties": {
-        "data": {
-            "type": "array",
-            "items": {"type": "object", "description": "Only the fields named in `fields`."},
+
+
+def _add_selection_page(schemas: dict[str, Any], content: dict[str, Any]) -> None:
+    """``ArticlePage`` → ``ArticlePage | ArticleListItemSelectionPage``."""
+    page = content["schema"]["$ref"].rsplit("/", 1)[1]
+    item = schemas[page]["properties"]["data"]["items"]["$ref"].rsplit("/", 1)[1]
+    selection = f"{item}Selection"
+    schemas[selection] = {
+        "title": selection,
+        "type": "object",
+        "description": f"A `{item}` with only the fields named in `fields`.",
+        "properties": schemas[item]["properties"],
+    }
+    schemas[f"{selection}Page"] = {
+        "title": f"{selection}Page",
+        "type": "object",
+        "required": ["data", "meta"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{selection}"}},
+            "meta": {"$ref": "#/components/schemas/PageMeta"},
         },
-        "meta": {"$ref": "#/components/schemas/PageMeta"},
-    },
-}
+    }
+    content["schema"] = {
+        "anyOf": [content["schema"], {"$ref": f"#/components/schemas/{selection}Page"}]
+    }
 
 # OpenAPI links: from what one operation answers to the operations it makes possible, with
 # the id or slug to use (Swagger UI lists them under each answer; client generators and
@@ -79,9 +93,9 @@ SELECTION_PAGE = {
 # operation it leads to, the parameter it fills, the field of this answer that fills it)}.
 _ARTICLE = {
     "read": ("get_article", "ref", "id"),
-    "edit": ("update_article", "article_id", "id"),
-    "delete": ("delete_article", "article_id", "id"),
-    "revisions": ("list_article_revisions", "article_id", "id"),
+    "edit": ("update_article", "ref", "id"),
+    "delete": ("delete_article", "ref", "id"),
+    "revisions": ("list_article_revisions", "ref", "id"),
     "comments": ("list_article_comments", "ref", "id"),
     "comment": ("post_comment", "ref", "id"),
 }
@@ -151,6 +165,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         # Problem is referenced by hand in each route's `responses` (its media type is
         # application/problem+json, which FastAPI's `model=` shortcut cannot express).
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schema["components"]["examples"] = problem_examples()
         for model in (FieldError, Problem):
             model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             model_schema.pop("$defs", None)
@@ -161,9 +176,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     operation["security"] = [{}, *operation.get("security", [])]
                 if operation.pop(FIELDS_SELECTION, False):
                     content = operation["responses"]["200"]["content"]["application/json"]
-                    selection = {"$ref": "#/components/schemas/FieldSelectionPage"}
-                    content["schema"] = {"anyOf": [content["schema"], selection]}
-                    schemas["FieldSelectionPage"] = SELECTION_PAGE
+                    _add_selection_page(schemas, content)
         _add_links(schema["paths"])
         app.openapi_schema = schema
     return app.openapi_schema

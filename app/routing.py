@@ -1,9 +1,14 @@
-"""The route class of every router: JSON bodies parsed by orjson.
+"""The route class of every router: JSON bodies parsed by orjson, and query strings held
+to the parameters the route declares.
 
 Strict where Python's ``json`` is lenient: invalid UTF-8, lone surrogates (which no
 database can store), NaN and Infinity, integers beyond 64 bits and nesting deeper than
 1,024 levels are all a decode error, which FastAPI answers as a 422 ``json_invalid``
 problem (instead of a 400, or a 500 further down). It is faster too.
+
+A query parameter the route does not know (``?page=2`` on a cursor-paged list, a typo
+such as ``?categroy=``) is a 422 naming it, as an unknown field in a body is: silently
+ignoring it would answer the first page, or an unfiltered list, as if it were asked for.
 """
 
 from collections.abc import Callable, Coroutine
@@ -11,7 +16,10 @@ from typing import Any
 
 import orjson
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 
 class _OrjsonRequest(Request):
@@ -21,11 +29,41 @@ class _OrjsonRequest(Request):
         return self._json
 
 
+def declared_query_names(dependant: Dependant) -> frozenset[str]:
+    """Every query parameter a route reads, its dependencies' and query models' included."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        pending.extend(current.dependencies)
+        for field in current.query_params:
+            model = field.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                names.update(info.alias or name for name, info in model.model_fields.items())
+            else:
+                names.add(field.alias)
+    return frozenset(names)
+
+
 class JsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        known = declared_query_names(self.dependant)
 
         async def route(request: Request) -> Response:
+            unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+            if unknown:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("query", name),
+                            "msg": "unknown query parameter"
+                            + (f": this one takes {', '.join(sorted(known))}" if known else ""),
+                            "type": "extra_forbidden",
+                        }
+                        for name in unknown[:20]
+                    ]
+                )
             return await handler(_OrjsonRequest(request.scope, request.receive))
 
         return route

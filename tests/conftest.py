@@ -5,6 +5,7 @@ Each backend is migrated once per run into a template; each test then starts fro
 empty, migrated database: a copy of the SQLite file, or PostgreSQL tables truncated.
 """
 
+import logging
 import os
 import shutil
 import uuid
@@ -41,7 +42,7 @@ BACKENDS = [
 ]
 
 
-def _worker_suffix() -> str:
+def worker_suffix() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
@@ -70,7 +71,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template() -> str:
-    url = create_postgres_database(f"akhbar_test_{_worker_suffix()}")
+    url = create_postgres_database(f"akhbar_test_{worker_suffix()}")
     upgrade_to_head(Settings(database_url=url))
     return url
 
@@ -141,3 +142,33 @@ def limiter_settings(request: pytest.FixtureRequest) -> dict[str, object]:
     assert REDIS_URL is not None
     redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()  # fail, not skip
     return {"redis_url": REDIS_URL, "redis_prefix": f"akhbar-test-{uuid.uuid4().hex}:"}
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_unhandled_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test whose app logged an unhandled error or a defect, even if every answer
+    it looked at was right; tests of the 500 answer itself say so with a marker."""
+    handler = _ErrorRecords()
+    logger = logging.getLogger("akhbar.errors")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("server_error") is None:
+        pytest.fail(
+            "the app logged errors: "
+            + "; ".join(
+                f"{r.getMessage()} ({r.exc_info[1]!r})" if r.exc_info else r.getMessage()
+                for r in handler.records
+            )
+        )

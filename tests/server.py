@@ -90,3 +90,21 @@ def server_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        log.seek(0)
+        defects = server_errors(log.read().decode(errors="replace"))
+        # A served test fails when its server logged an unhandled error or a defect, even
+        # if every answer the test looked at was right.
+        assert not defects, "the server logged errors:\n" + "\n".join(defects)
+
+
+def server_errors(log: str) -> list[str]:
+    """The lines of a server's log that report an unhandled error or a defect."""
+    return [
+        line
+        for line in log.splitlines()
+        if line.startswith(("Traceback", "Exception in ASGI application"))
+        or (
+            '"level":"error"' in line
+            and ('"logger":"akhbar.errors"' in line or "Exception in ASGI application" in line)
+        )
+    ]

@@ -49,6 +49,7 @@ class TestProblems:
             {"loc": [where], "message": "contains NUL", "type": "nul"}
         ]
 
+    @pytest.mark.server_error
     def test_unexpected_error_is_a_500_problem_without_internals(self, settings: Settings) -> None:
         app = create_app(settings)
 

@@ -1,15 +1,17 @@
-"""Article request dependencies: who sees what, and which version a write expects."""
+"""Article request dependencies: who sees what, which article a write names, and which
+version it expects."""
 
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Path, Query
 
+from app.articles import service
 from app.articles.schemas import ArticleListQuery, ArticleView
-from app.auth.deps import PrincipalDep, require_scope
+from app.auth.deps import ArticleEditor, PrincipalDep, require_scope
 from app.auth.scopes import Scope
 from app.conditional import parse_entity_tags
-from app.params import RowId
+from app.db import SessionDep
 
 
 def _list_query(
@@ -22,13 +24,34 @@ def _list_query(
 
 ArticleListQueryDep = Annotated[ArticleListQuery, Depends(_list_query)]
 
+# Every article URL has this one parameter, whatever the method.
+ArticleRef = Annotated[
+    str,
+    Path(
+        max_length=600,
+        description="The article's numeric id (ASCII digits: `٤٢` names no article) or its "
+        "slug (raw or percent-encoded, any Unicode normalisation form).",
+        examples=["افتتاح-سوق-الحرير-بعد-الترميم", "42"],
+    ),
+]
+
+
+def _article_for_edit(ref: ArticleRef, session: SessionDep, _editor: ArticleEditor) -> int:
+    # The token is checked first (it is a sub-dependency): without the scope, a draft's
+    # URL answers 401/403 like any other, never a 404 that tells it apart.
+    return service.article_id_for_edit(session, ref)
+
+
+# The id of the article a write names, by id or slug; 404 if there is none.
+EditedArticleId = Annotated[int, Depends(_article_for_edit)]
+
 
 # What If-Match gives when it names no version of the article (versions start at 1).
 NO_VERSION = 0
 
 
 def _expected_version(
-    article_id: RowId,
+    article_id: EditedArticleId,
     if_match: Annotated[
         str | None,
         Header(
@@ -48,7 +71,7 @@ def _expected_version(
         match = None if weak else ours.fullmatch(tag)
         if match:
             return int(match[1])
-    # Refused by the service, once the article is known to exist and the request is valid.
+    # Refused by the service, once the request is known to be valid.
     return NO_VERSION
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response, status
 
 from app.articles import service
-from app.articles.deps import ArticleListQueryDep, ExpectedVersion
+from app.articles.deps import ArticleListQueryDep, ArticleRef, EditedArticleId, ExpectedVersion
 from app.articles.schemas import (
     ArticleCreate,
     ArticleListItem,
@@ -25,25 +25,14 @@ from app.errors import problem_responses
 from app.models import Article
 from app.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
 from app.pagination import PageQueryDep, build_page, select_fields
-from app.params import ID_MAX, RowId
+from app.params import ID_MAX
 from app.routing import JsonRoute
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/articles", tags=["articles"])
 
-ArticleRef = Annotated[
-    str,
-    Path(
-        max_length=600,
-        description="A slug (raw or percent-encoded, any Unicode normalisation form) "
-        "or a numeric id.",
-        examples=["افتتاح-سوق-الحرير-بعد-الترميم", "42"],
-    ),
-]
 RevisionId = Annotated[int, Path(ge=1, le=ID_MAX, description="Revision id.")]
 
 WRITE_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
-# /v1/articles/<not a number> is an article to read by slug: it allows GET only.
-BY_ID_PROBLEMS = {**WRITE_PROBLEMS, **problem_responses(405)}
 OPTIONAL_TOKEN: dict[str, Any] = {TOKEN_OPTIONAL: True}
 
 
@@ -142,13 +131,13 @@ def create_article(
 
 
 @router.patch(
-    "/{article_id:int}",
+    "/{ref}",
     summary="Update an article",
     response_model=ArticlePublic,
-    responses=BY_ID_PROBLEMS,
+    responses=WRITE_PROBLEMS,
 )
 def update_article(
-    article_id: RowId,
+    article_id: EditedArticleId,
     data: ArticleUpdate,
     response: Response,
     session: SessionDep,
@@ -171,13 +160,13 @@ def update_article(
 
 
 @router.delete(
-    "/{article_id:int}",
+    "/{ref}",
     summary="Delete an article (recoverably)",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=BY_ID_PROBLEMS,
+    responses=WRITE_PROBLEMS,
 )
 def delete_article(
-    article_id: RowId,
+    article_id: EditedArticleId,
     session: SessionDep,
     editor: ArticleEditor,
     expected_version: ExpectedVersion,
@@ -192,13 +181,13 @@ def delete_article(
 
 
 @router.post(
-    "/{article_id}/undelete",
+    "/{ref}/undelete",
     summary="Undelete an article",
     response_model=ArticlePublic,
     responses=problem_responses(401, 403, 404, 422),
 )
 def undelete_article(
-    article_id: RowId, response: Response, session: SessionDep, editor: ArticleEditor
+    article_id: EditedArticleId, response: Response, session: SessionDep, editor: ArticleEditor
 ) -> ArticlePublic:
     """Bring a deleted article back, in the state it was deleted in. Needs a token with
     `articles:write`."""
@@ -207,25 +196,25 @@ def undelete_article(
 
 
 @router.post(
-    "/{article_id}/purge",
+    "/{ref}/purge",
     summary="Erase a deleted article for good",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-def purge_article(article_id: RowId, session: SessionDep, _admin: Admin) -> None:
+def purge_article(article_id: EditedArticleId, session: SessionDep, _admin: Admin) -> None:
     """Admin only, and only for a deleted article: destroys it with its revisions.
     This cannot be undone."""
     service.purge_article(session, article_id)
 
 
 @router.get(
-    "/{article_id}/revisions",
+    "/{ref}/revisions",
     summary="List an article's revisions",
     response_model=RevisionPage,
     responses=problem_responses(401, 403, 404, 422),
 )
 def list_article_revisions(
-    article_id: RowId,
+    article_id: EditedArticleId,
     request: Request,
     response: Response,
     session: SessionDep,
@@ -248,13 +237,13 @@ def list_article_revisions(
 
 
 @router.post(
-    "/{article_id}/revisions/{revision_id}/restore",
+    "/{ref}/revisions/{revision_id}/restore",
     summary="Restore an article revision",
     response_model=ArticlePublic,
     responses=WRITE_PROBLEMS,
 )
 def restore_article_revision(
-    article_id: RowId,
+    article_id: EditedArticleId,
     revision_id: RevisionId,
     response: Response,
     session: SessionDep,

@@ -168,15 +168,17 @@ def get_article(
     stmt = select(Article).options(*_WITH_RELATIONS)
     if not editor:
         stmt = stmt.where(is_public(now or utc_now()))
-    if ref.isdecimal():
-        article_id = int(ref)
+    article_id = _as_id(ref)
+    if article_id is not None:
         article = (
             session.exec(stmt.where(Article.id == article_id)).first()
             if article_id <= ID_MAX
             else None
         )
         if article is None:
-            raise NotFound(f"no published article with id {ref}")
+            raise NotFound(
+                f"no published article with id {ref}", arabic=f"لا خبر منشورًا بالرقم {ref}"
+            )
         return article
     slug = normalize_ref(ref)
     article = session.exec(stmt.where(Article.slug == slug)).first()
@@ -198,7 +200,39 @@ def get_article(
     ).first()
     if article is not None:
         return article
-    raise NotFound(f"no published article with slug {slug!r}")
+    raise NotFound(
+        f"no published article with slug {slug!r}", arabic=f"لا خبر منشورًا بالعنوان {slug!r}"
+    )
+
+
+def _as_id(ref: str) -> int | None:
+    """The id a ref names, if it is one: ASCII digits only. "٤٢" is no second URL of
+    article 42 (nor a slug: slugs hold ASCII digits), so it names nothing."""
+    return int(ref) if ref.isascii() and ref.isdigit() else None
+
+
+def article_id_for_edit(session: Session, ref: str) -> int:
+    """The id of the article an editor's write names: by id, by its slug (any encoding or
+    form), or by a slug it had before (which still names it alone). Spelling variants,
+    which a reader's link may carry, are not enough to change an article."""
+    article_id = _as_id(ref)
+    if article_id is not None:
+        found = (
+            session.exec(select(Article.id).where(Article.id == article_id)).first()
+            if article_id <= ID_MAX
+            else None
+        )
+        if found is None:
+            raise NotFound(f"no article with id {ref}")
+        return found
+    slug = normalize_ref(ref)
+    found = _slug_owner(session, slug)
+    if found is None:
+        redirect = session.get(ArticleSlugRedirect, slug)
+        found = redirect.article_id if redirect is not None else None
+    if found is None:
+        raise NotFound(f"no article with slug {slug!r}")
+    return found
 
 
 def get_article_for_edit(session: Session, article_id: int) -> Article:
@@ -230,6 +264,12 @@ def list_revisions(
 # Writing
 
 
+# How often a derived slug is tried again after other requests took it meanwhile: each
+# lost race means another request's article was saved, so this bounds the number of
+# simultaneous creations with one title that all succeed.
+SLUG_ATTEMPTS = 64
+
+
 def create_article(
     session: Session,
     *,
@@ -237,35 +277,51 @@ def create_article(
     token_id: int | None = None,
     now: datetime | None = None,
 ) -> Article:
-    """Add an article and commit it."""
+    """Add an article and commit it.
+
+    A derived slug that another request takes between our look-up and our write is
+    derived again (the next free suffix), so simultaneous articles with one title all
+    succeed; a slug sent explicitly and taken meanwhile is a 409, as it would have been
+    had the other request come first.
+    """
     now = now or utc_now()
-    if data.slug is not None:
-        _ensure_slug_free(session, data.slug, article_id=None)
-        slug = data.slug
-    else:
-        slug = _free_slug_from(session, data.title)
-    article = Article(
-        slug=slug,
-        title=data.title,
-        lang=data.lang,
-        status=data.status,
-        created_at=now,
-        updated_at=now,
-    )
     terms = _resolve_terms(session, data.model_dump(include=TERM_FIELDS))
-    _apply(
-        article, data.model_dump(exclude={"slug", "title", "lang", "status", *TERM_FIELDS}), now=now
-    )
-    article.category_id = terms.category_id
-    session.add(article)
-    _release_redirect(session, slug)
-    with _saving(session, slug):
-        session.flush()
-        _link_terms(session, article, terms)
-        index_article(session, article)
-        article_changed(session, article, SeenArticle(), now=now)
-        session.commit()
-    return get_article_for_edit(session, _id(article))
+    for _attempt in range(SLUG_ATTEMPTS):
+        if data.slug is not None:
+            _ensure_slug_free(session, data.slug, article_id=None)
+            slug = data.slug
+        else:
+            slug = _free_slug_from(session, data.title)
+        article = Article(
+            slug=slug,
+            title=data.title,
+            lang=data.lang,
+            status=data.status,
+            created_at=now,
+            updated_at=now,
+        )
+        _apply(
+            article,
+            data.model_dump(exclude={"slug", "title", "lang", "status", *TERM_FIELDS}),
+            now=now,
+        )
+        article.category_id = terms.category_id
+        try:
+            with session.no_autoflush:
+                session.add(article)
+                _release_redirect(session, slug)
+            session.flush()
+            _link_terms(session, article, terms)
+            index_article(session, article)
+            article_changed(session, article, SeenArticle(), now=now)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            if data.slug is not None or not _slug_taken(session, slug):
+                raise _lost_race(session, slug) from None
+            continue
+        return get_article_for_edit(session, _id(article))
+    raise Conflict(f"too many articles titled {data.title!r} are being created at once: try again")
 
 
 def update_article(
@@ -538,6 +594,20 @@ def _release_redirect(session: Session, slug: str) -> None:
     session.execute(delete(ArticleSlugRedirect).where(col(ArticleSlugRedirect.old_slug) == slug))
 
 
+def _slug_taken(session: Session, slug: str) -> bool:
+    return (
+        _slug_owner(session, slug) is not None or session.get(ArticleSlugRedirect, slug) is not None
+    )
+
+
+def _lost_race(session: Session, slug: str) -> Conflict:
+    """The answer to a write that a simultaneous one beat to a unique key (the session
+    rolled back): what the checks before it would have said, had the other come first."""
+    if _slug_taken(session, slug):
+        return Conflict(f"another article has the slug {slug!r}")
+    return Conflict("something this article refers to changed meanwhile: try again")
+
+
 @contextmanager
 def _saving(session: Session, slug: str) -> Iterator[None]:
     """Turn a lost race at write time into the answer the checks before it would give."""
@@ -547,6 +617,5 @@ def _saving(session: Session, slug: str) -> Iterator[None]:
         session.rollback()
         raise _stale(None) from None
     except IntegrityError:
-        # Another request took the slug between our check and our write.
         session.rollback()
-        raise Conflict(f"another article has the slug {slug!r}") from None
+        raise _lost_race(session, slug) from None

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from app.articles.router import ArticleRef
+from app.articles.deps import ArticleRef
 from app.auth.deps import CommentModerator
 from app.caching import cache_for, tag
 from app.client import ClientAddress

@@ -97,7 +97,9 @@ def post_comment(
     article = get_article(session, article_ref, now=now)
     assert article.id is not None
     if not article.comments_enabled:
-        raise Forbidden("comments are closed on this article")
+        raise Forbidden(
+            "comments are closed on this article", arabic="التعليقات مغلقة على هذا الخبر"
+        )
     depth = _depth_under(session, data.parent_id, article_id=article.id)
     digest = body_hash(data.body)
     duplicate = session.exec(
@@ -108,7 +110,10 @@ def post_comment(
         )
     ).first()
     if duplicate is not None:
-        raise Conflict("you have already posted this comment on this article")
+        raise Conflict(
+            "you have already posted this comment on this article",
+            arabic="سبق أن نشرت هذا التعليق على هذا الخبر",
+        )
 
     honest_status = CommentStatus.approved if policy.auto_approve else CommentStatus.pending
     status, held_reason = honest_status, None
@@ -157,6 +162,8 @@ def _check_limits(client: str, *, policy: CommentPolicy, limiter: Limiter) -> Ra
             f"at most {policy.rate_limit} comments per {policy.rate_window_seconds} s",
             retry_after_seconds=rate.reset_seconds,
             headers=rate.headers(),
+            arabic=f"لا يُقبل أكثر من {policy.rate_limit} تعليقات كل "
+            f"{policy.rate_window_seconds} ثانية",
         )
     if policy.flood_seconds:
         wait = limiter.flood_wait(f"comments:{client}", seconds=policy.flood_seconds)
@@ -165,6 +172,7 @@ def _check_limits(client: str, *, policy: CommentPolicy, limiter: Limiter) -> Ra
                 f"wait {wait} s before posting another comment",
                 retry_after_seconds=wait,
                 headers=rate.headers(),
+                arabic=f"انتظر {wait} ثانية قبل أن تنشر تعليقًا آخر",
             )
     return rate
 
@@ -179,10 +187,16 @@ def _depth_under(session: Session, parent_id: int | None, *, article_id: int) ->
         or parent.status is not CommentStatus.approved
     ):
         raise InvalidInput(
-            "no approved comment with this id on this article", loc=("body", "parent_id")
+            "no approved comment with this id on this article",
+            loc=("body", "parent_id"),
+            arabic="لا تعليق منشورًا بهذا الرقم على هذا الخبر",
         )
     if parent.depth + 1 >= MAX_DEPTH:
-        raise InvalidInput(f"replies nest at most {MAX_DEPTH} deep", loc=("body", "parent_id"))
+        raise InvalidInput(
+            f"replies nest at most {MAX_DEPTH} deep",
+            loc=("body", "parent_id"),
+            arabic=f"لا تتداخل الردود أعمق من {MAX_DEPTH} مستويات",
+        )
     return parent.depth + 1
 
 

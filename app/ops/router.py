@@ -6,9 +6,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from app.errors import problem_responses
 from app.ops.schemas import Health, Readiness
 from app.ops.service import check_ready, rate_limits_state
-from app.routing import JsonRoute
 
-router = APIRouter(route_class=JsonRoute, tags=["operations"])
+# Not the strict JsonRoute: a probe takes no input, and a monitor that adds a cache-buster
+# (`/healthz?t=…`) must not see its service as down.
+router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", summary="Liveness probe", response_model=Health)

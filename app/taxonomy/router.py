@@ -45,6 +45,7 @@ def _add_term_routes(
     update_schema: type[TermUpdate] = TermUpdate,
 ) -> None:
     singular = service.term_kind(model)
+    a_singular = service.with_article(singular)
 
     def list_terms(
         request: Request, response: Response, session: SessionDep, page: PageQueryDep
@@ -112,7 +113,7 @@ def _add_term_routes(
         methods=["GET"],
         name=f"get_{singular}",
         tags=[plural],
-        summary=f"Get a {singular}",
+        summary=f"Get {a_singular}",
         description=f"One {singular} by its slug; an unknown slug is a 404.",
         response_model=public,
         responses=problem_responses(404, 422),
@@ -124,7 +125,7 @@ def _add_term_routes(
         methods=["POST"],
         name=f"create_{singular}",
         tags=[plural],
-        summary=f"Create a {singular}",
+        summary=f"Create {a_singular}",
         description=f"A new {singular}; the slug, when not given, comes from the name. "
         "Needs a token with `taxonomy:write`.",
         status_code=status.HTTP_201_CREATED,
@@ -137,7 +138,7 @@ def _add_term_routes(
         methods=["PATCH"],
         name=f"update_{singular}",
         tags=[plural],
-        summary=f"Update a {singular}",
+        summary=f"Update {a_singular}",
         description=f"Change the fields sent. Articles that embed the {singular} get a new "
         "version (and ETag). Needs a token with `taxonomy:write`.",
         response_model=public,
@@ -149,8 +150,8 @@ def _add_term_routes(
         methods=["DELETE"],
         name=f"delete_{singular}",
         tags=[plural],
-        summary=f"Delete a {singular}",
-        description=f"A {singular} that articles use is refused with 409 unless "
+        summary=f"Delete {a_singular}",
+        description=f"{a_singular.capitalize()} that articles use is refused with 409 unless "
         "`detach=true`. Needs a token with `taxonomy:write`.",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=problem_responses(401, 403, 404, 409, 422),

@@ -3,7 +3,8 @@
 Functions that change something commit before they return; helpers only flush.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,6 +27,11 @@ TermT = TypeVar("TermT", bound=TaxonomyTerm)
 def term_kind(model: type[TaxonomyTerm]) -> str:
     """ "category", "tag" or "author": the table name, used in messages and cursors."""
     return str(model.__tablename__)
+
+
+def with_article(noun: str) -> str:
+    """ "a category", "an author"."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def list_terms(
@@ -87,8 +93,9 @@ def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT
         updated_at=now,
         **data.model_dump(exclude={"slug"}, exclude_unset=True),
     )
-    session.add(term)
-    _commit(session, model, slug)
+    with _saving(session, model, slug):
+        session.add(term)
+        session.commit()
     return term
 
 
@@ -98,13 +105,15 @@ def update_term(session: Session, model: type[TermT], slug: str, data: TermUpdat
     fields = data.model_dump(exclude_unset=True)
     if fields.get("slug", term.slug) != term.slug:
         _ensure_slug_free(session, model, fields["slug"])
-    for name, value in fields.items():
-        setattr(term, name, value)
-    now = utc_now()
-    term.updated_at = now
     assert term.id is not None
-    _bump_article_versions(session, _articles_using(session, model, term.id), now=now)
-    _commit(session, model, term.slug)
+    using = _articles_using(session, model, term.id)
+    now = utc_now()
+    with _saving(session, model, fields.get("slug", term.slug)):
+        for name, value in fields.items():
+            setattr(term, name, value)
+        term.updated_at = now
+        _bump_article_versions(session, using, now=now)
+        session.commit()
     return term
 
 
@@ -155,12 +164,17 @@ def _bump_article_versions(session: Session, article_ids: Sequence[int], *, now:
 
 def _ensure_slug_free(session: Session, model: type[TaxonomyTerm], slug: str) -> None:
     if session.exec(select(model.id).where(model.slug == slug)).first() is not None:
-        raise Conflict(f"a {term_kind(model)} with slug {slug!r} already exists")
+        raise Conflict(f"{with_article(term_kind(model))} with slug {slug!r} already exists")
 
 
-def _commit(session: Session, model: type[TaxonomyTerm], slug: str) -> None:
+@contextmanager
+def _saving(session: Session, model: type[TaxonomyTerm], slug: str) -> Iterator[None]:
+    """Another request took the slug between our check and our write (any statement in
+    the block may flush it): the 409 the check would have given."""
     try:
-        session.commit()
+        yield
     except IntegrityError:
-        session.rollback()  # another request took the slug between our check and write
-        raise Conflict(f"a {term_kind(model)} with slug {slug!r} already exists") from None
+        session.rollback()
+        raise Conflict(
+            f"{with_article(term_kind(model))} with slug {slug!r} already exists"
+        ) from None

@@ -87,6 +87,28 @@ def list_ticker(
     summary="Follow the ticker live (Server-Sent Events)",
     response_class=EventSourceResponse,
     responses=problem_responses(422, 429),
+    # Each event's `data` is the JSON of a TickerPage: said so, for generated clients.
+    openapi_extra={
+        "responses": {
+            "200": {
+                "content": {
+                    "text/event-stream": {
+                        "itemSchema": {
+                            "properties": {
+                                "event": {"const": "ticker", "type": "string"},
+                                "data": {
+                                    "type": "string",
+                                    "contentMediaType": "application/json",
+                                    "contentSchema": {"$ref": "#/components/schemas/TickerPage"},
+                                },
+                            },
+                            "required": ["event", "data", "id"],
+                        }
+                    }
+                }
+            }
+        }
+    },
 )
 async def stream_ticker(
     watcher: Annotated[TickerWatcher, Depends(_stream_slot)],

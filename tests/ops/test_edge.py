@@ -97,6 +97,7 @@ class TestSecurityHeaders:
 
         assert headers["strict-transport-security"] == "max-age=31536000"
 
+    @pytest.mark.server_error
     def test_an_unexpected_error_is_a_500_problem_with_the_same_headers(
         self, settings: Settings
     ) -> None:

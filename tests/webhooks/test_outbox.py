@@ -164,6 +164,7 @@ class TestArticles:
         assert (stale.status_code, taken.status_code) == (412, 409)
         assert [e.type for e in outbox(session)] == ["article.published", "article.updated"]
 
+    @pytest.mark.server_error
     def test_a_transaction_that_fails_at_commit_leaves_neither_change_nor_event(
         self, app: object, settings: object, session: Session, admin: dict
     ) -> None:

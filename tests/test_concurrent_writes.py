@@ -1,0 +1,231 @@
+"""Simultaneous writes that collide on a unique key, against a real server with two
+workers: never a 500. A derived article slug that loses the race takes the next free
+suffix (every request succeeds); an explicit slug that another request took first is a
+409 naming it; writes with nothing unique to collide on all succeed."""
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from sqlmodel import col, func, select
+
+from app.config import Settings
+from app.db import session_for
+from app.models import ApiToken, Article, Category, Comment, TickerHeadline, WebhookSubscription
+from app.ops.migrations import upgrade_to_head
+from tests.conftest import BACKENDS, TEST_DEFAULTS, create_postgres_database, worker_suffix
+from tests.factories import bearer, make_article, make_token
+from tests.server import running_server
+
+CLIENTS = 16
+ROUNDS = 5
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A migrated database of this module's own: one server serves all its tests."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('concurrent') / 'akhbar.db'}"
+    else:
+        url = create_postgres_database(f"akhbar_test_concurrent_{worker_suffix()}")
+    settings = Settings(database_url=url, **TEST_DEFAULTS)
+    upgrade_to_head(settings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def served(database: Settings) -> Iterator[tuple[str, dict[str, str], int]]:
+    """Two workers on it; the base URL, an admin's headers, an article to comment on."""
+    with session_for(database) as session:
+        admin = bearer(make_token(session))
+        article_id = make_article(session, "خبر للتعليق").id
+        assert article_id is not None
+    env = {"AKHBAR_COMMENTS_FLOOD_SECONDS": "0", "AKHBAR_COMMENTS_RATE_LIMIT": "100000/minute"}
+    with running_server(database.database_url, workers=2, env=env) as base_url:
+        yield base_url, admin, article_id
+
+
+def at_once(
+    base_url: str,
+    method: str,
+    path: str | Callable[[int], str],
+    body: Callable[[int], Any],
+    headers: dict[str, str],
+) -> list[httpx.Response]:
+    """CLIENTS requests released together, each on a connection of its own (so the two
+    workers share them); their answers in client order."""
+    answers: list[httpx.Response | None] = [None] * CLIENTS
+    start = threading.Barrier(CLIENTS)
+
+    def send(n: int) -> None:
+        url = path if isinstance(path, str) else path(n)
+        with httpx.Client(base_url=base_url, timeout=60, headers=headers) as client:
+            start.wait()
+            answers[n] = client.request(method, url, json=body(n))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(answer is not None for answer in answers)
+    return [answer for answer in answers if answer is not None]
+
+
+def statuses(answers: list[httpx.Response]) -> Counter[int]:
+    return Counter(answer.status_code for answer in answers)
+
+
+class TestArticles:
+    def test_a_derived_slug_that_loses_the_race_takes_the_next_suffix(
+        self, served: tuple[str, dict[str, str], int], database: Settings
+    ) -> None:
+        base_url, admin, _article = served
+        for round_ in range(ROUNDS):
+            title = f"قمة طارئة في الجولة {round_ + 1}"
+            answers = at_once(
+                base_url, "POST", "/v1/articles", lambda n, t=title: {"title": t}, admin
+            )
+
+            assert statuses(answers) == {201: CLIENTS}
+            base = f"قمة-طارئة-في-الجولة-{round_ + 1}"
+            expected = {base} | {f"{base}-{n}" for n in range(2, CLIENTS + 1)}
+            assert {answer.json()["slug"] for answer in answers} == expected
+            with session_for(database) as session:
+                stored = session.exec(select(Article.slug).where(Article.title == title)).all()
+            assert sorted(stored) == sorted(expected)
+
+    def test_an_explicit_slug_is_given_to_one_and_refused_to_the_rest(
+        self, served: tuple[str, dict[str, str], int], database: Settings
+    ) -> None:
+        base_url, admin, _article = served
+        for round_ in range(ROUNDS):
+            slug = f"سبق-صحفي-{round_ + 1}"
+            answers = at_once(
+                base_url,
+                "POST",
+                "/v1/articles",
+                lambda n, slug=slug: {"title": f"سبق صحفي {n}", "slug": slug},
+                admin,
+            )
+
+            assert statuses(answers) == {201: 1, 409: CLIENTS - 1}
+            for refused in (a for a in answers if a.status_code == 409):
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert refused.json()["detail"] == f"another article has the slug {slug!r}"
+            with session_for(database) as session:
+                owners = session.exec(select(Article.id).where(Article.slug == slug)).all()
+            assert len(owners) == 1
+
+
+class TestTaxonomy:
+    @pytest.mark.parametrize("plural", ["categories", "tags", "authors"])
+    @pytest.mark.parametrize("explicit", [False, True], ids=["derived", "explicit"])
+    def test_one_term_is_made_and_the_rest_are_told_the_slug_is_taken(
+        self, served: tuple[str, dict[str, str], int], plural: str, explicit: bool
+    ) -> None:
+        base_url, admin, _article = served
+        for round_ in range(ROUNDS):
+            way = "صريح" if explicit else "مشتق"
+            name = f"شؤون إقليمية {way} {round_ + 1}"
+            slug = f"شؤون-إقليمية-{way}-{round_ + 1}"
+            body = {"name": name, **({"slug": slug} if explicit else {})}
+            answers = at_once(base_url, "POST", f"/v1/{plural}", lambda n, b=body: b, admin)
+
+            assert statuses(answers) == {201: 1, 409: CLIENTS - 1}
+            kind = {"categories": "a category", "tags": "a tag", "authors": "an author"}[plural]
+            assert {a.json()["detail"] for a in answers if a.status_code == 409} == {
+                f"{kind} with slug {slug!r} already exists"
+            }
+
+    def test_renames_to_one_slug_leave_one_owner(
+        self, served: tuple[str, dict[str, str], int], database: Settings
+    ) -> None:
+        base_url, admin, _article = served
+        for round_ in range(ROUNDS):
+            for n in range(CLIENTS):
+                created = httpx.post(
+                    f"{base_url}/v1/categories",
+                    json={"name": f"قسم {round_} {n}", "slug": f"قسم-{round_}-{n}"},
+                    headers=admin,
+                )
+                assert created.status_code == 201
+            target = f"قسم-موحد-{round_}"
+            answers = at_once(
+                base_url,
+                "PATCH",
+                lambda n, r=round_: f"/v1/categories/قسم-{r}-{n}",
+                lambda n, t=target: {"slug": t},
+                admin,
+            )
+
+            assert statuses(answers) == {200: 1, 409: CLIENTS - 1}
+            with session_for(database) as session:
+                owners = session.exec(
+                    select(func.count()).select_from(Category).where(Category.slug == target)
+                ).one()
+            assert owners == 1
+
+
+class TestWritesWithNothingUniqueToShare:
+    """Headlines, tokens and webhooks: all made, none lost."""
+
+    @pytest.mark.parametrize(
+        ("path", "body", "model"),
+        [
+            ("/v1/ticker", lambda n: {"text": f"خاص | نبأ رقم {n}"}, TickerHeadline),
+            ("/v1/tokens", lambda n: {"name": f"أداة {n}", "scopes": ["ticker:write"]}, ApiToken),
+            (
+                "/v1/webhooks",
+                lambda n: {"url": f"https://hooks.example.com/{n}", "events": ["ticker.changed"]},
+                WebhookSubscription,
+            ),
+        ],
+        ids=["ticker", "tokens", "webhooks"],
+    )
+    def test_every_one_is_stored(
+        self,
+        served: tuple[str, dict[str, str], int],
+        database: Settings,
+        path: str,
+        body: Callable[[int], Any],
+        model: type[TickerHeadline] | type[ApiToken] | type[WebhookSubscription],
+    ) -> None:
+        base_url, admin, _article = served
+        for round_ in range(ROUNDS):
+            answers = at_once(base_url, "POST", path, body, admin)
+
+            assert statuses(answers) == {201: CLIENTS}
+            with session_for(database) as session:
+                stored = session.exec(select(func.count()).select_from(model)).one()
+            # The admin's own token is a row too.
+            assert stored == CLIENTS * (round_ + 1) + (model is ApiToken)
+
+
+class TestComments:
+    def test_identical_comments_at_once_are_answered_without_a_500(
+        self, served: tuple[str, dict[str, str], int], database: Settings
+    ) -> None:
+        base_url, _admin, article_id = served
+        for round_ in range(ROUNDS):
+            comment = {
+                "author_name": "قارئ",
+                "author_email": "reader@example.com",
+                "body": f"تعليق متكرر {round_}",
+            }
+            answers = at_once(
+                base_url, "POST", f"/v1/articles/{article_id}/comments", lambda n, c=comment: c, {}
+            )
+
+            counted = statuses(answers)
+            assert set(counted) <= {202, 409}
+            with session_for(database) as session:
+                stored = session.exec(
+                    select(func.count())
+                    .select_from(Comment)
+                    .where(col(Comment.body) == comment["body"])
+                ).one()
+            assert stored == counted[202] >= 1
