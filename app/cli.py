@@ -53,11 +53,15 @@ def migrate() -> None:
 
 @cli.command()
 def demo() -> None:
-    """Load the demo content (Arabic articles, categories, tags, authors). Idempotent."""
+    """Load the demo content (Arabic articles, categories, tags, authors, ticker) into an
+    empty database; a database with content is left as it is."""
     from app.demo.loader import load_demo_content
 
     report = load_demo_content(_settings())
-    typer.echo(f"demo content: {report.created} created, {report.unchanged} already present")
+    if report.already_has_content:
+        typer.echo("demo content: none added, the database already has content")
+    else:
+        typer.echo(f"demo content: {report.created} created")
 
 
 @cli.command()
@@ -79,7 +83,7 @@ def serve(
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            http="app.http_server:ProblemHttpToolsProtocol",
             # The app reads X-Forwarded-For itself, only from AKHBAR_TRUSTED_PROXIES.
             proxy_headers=False,
             server_header=False,

@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A headless, Arabic-first news content API.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /v1/articles/ is not /v1/articles: a 404, not a redirect to an absolute URL
+        # built from whatever Host the request named.
+        redirect_slashes=False,
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,

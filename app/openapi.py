@@ -87,6 +87,7 @@ def _add_selection_page(schemas: dict[str, Any], content: dict[str, Any]) -> Non
         "anyOf": [content["schema"], {"$ref": f"#/components/schemas/{selection}Page"}]
     }
 
+
 # OpenAPI links: from what one operation answers to the operations it makes possible, with
 # the id or slug to use (Swagger UI lists them under each answer; client generators and
 # Schemathesis's stateful run follow them). (operation, status) → {link name: (the

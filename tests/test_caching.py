@@ -314,21 +314,17 @@ class TestFields:
         assert [a["id"] for a in second.json()["data"]] == [1]
         assert first.headers["link"].startswith("</v1/articles?")
 
-    @pytest.mark.parametrize(
-        ("fields", "message"),
-        [
-            ("id,body", "unknown field body: choose from id, slug, title"),
-            ("id,nope,x", "unknown field nope, x: choose from id, slug, title"),
-        ],
-    )
+    @pytest.mark.parametrize("fields", ["id,body", "id,nope,x"])
     def test_an_unknown_field_is_a_422(
-        self, client: TestClient, article_id: int, fields: str, message: str
+        self, client: TestClient, article_id: int, fields: str
     ) -> None:
         response = client.get("/v1/articles", params={"fields": fields})
 
         assert response.status_code == 422
-        assert response.json()["errors"][0]["loc"] == ["query", "fields"]
-        assert response.json()["detail"].startswith(message)
+        (error,) = response.json()["errors"]
+        assert (error["loc"], error["type"]) == (["query", "fields"], "string_pattern_mismatch")
+        # The pattern names every field there is to choose from.
+        assert "|slug|title|" in error["message"]
 
     @pytest.mark.parametrize("fields", ["", "id,", "id;title", "ID", "id, title"])
     def test_a_malformed_list_is_a_422(self, client: TestClient, fields: str) -> None:

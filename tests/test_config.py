@@ -62,3 +62,32 @@ class TestSettings:
             SettingsError, match=r"^invalid configuration: AKHBAR_DATABASE_POOL_SIZE"
         ):
             load_settings()
+
+
+class TestCorsOrigins:
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "https://www.example.com,https://m.example.com",
+            " https://www.example.com ,\nhttps://m.example.com ",
+            '["https://www.example.com", "https://m.example.com"]',
+        ],
+        ids=["commas", "spaces-and-lines", "json"],
+    )
+    def test_comma_separated_or_json(self, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+        monkeypatch.setenv("AKHBAR_CORS_ORIGINS", value)
+
+        assert load_settings().cors_origins == ["https://www.example.com", "https://m.example.com"]
+
+    def test_something_that_is_not_an_origin_stops_the_start(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("AKHBAR_CORS_ORIGINS", "https://www.example.com;https://m.example.com")
+
+        with pytest.raises(SettingsError) as raised:
+            load_settings()
+
+        assert str(raised.value) == (
+            "invalid configuration: AKHBAR_CORS_ORIGINS: Value error, not an origin "
+            "(scheme://host[:port]): 'https://www.example.com;https://m.example.com'"
+        )

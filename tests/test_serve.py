@@ -1,5 +1,9 @@
 """From a fresh database to answers over real HTTP: migrate, demo, serve, curl."""
 
+import json
+import shutil
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -71,3 +75,64 @@ def test_two_workers_serve_the_same_database(tmp_path: Path) -> None:
 
     assert all(answer == answers[0] for answer in answers)
     assert len(answers[0]["data"]) == len(demo_content()["categories"])
+
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_curl_commands() -> list[str]:
+    """The curl lines of the README's first-steps block, as a new user copies them."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("Then, in another terminal:", 1)[1].split("```sh\n", 1)[1]
+    lines = block.split("```", 1)[0].splitlines()
+    return [line.split("  #", 1)[0].strip() for line in lines if line.startswith("curl ")]
+
+
+class TestReadmeCommands:
+    @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+    @pytest.mark.parametrize("command", readme_curl_commands())
+    def test_runs_as_written(self, demo_server: str, command: str) -> None:
+        command = command.replace("127.0.0.1:8000", demo_server.removeprefix("http://"))
+        # -sS: quiet, but errors shown; -w: the status after the body.
+        done = subprocess.run(
+            ["bash", "-c", f"{command} -sS -w '\\n%{{http_code}}'"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+        assert done.returncode == 0, done.stderr
+        answer, status = done.stdout.rsplit("\n", 1)
+        assert status == "200", answer
+        if not command.startswith("curl -I"):
+            assert json.loads(answer)  # JSON, Arabic unescaped, not a problem
+        else:
+            assert answer.splitlines()[0] == "HTTP/1.1 200 OK"
+            assert "etag: " in answer.lower()
+
+    def test_there_are_commands_to_try(self) -> None:
+        assert len(readme_curl_commands()) >= 5
+
+
+class TestRefusedBeforeTheApp:
+    def test_raw_non_ascii_in_the_request_line_is_a_problem(self, demo_server: str) -> None:
+        host, port = demo_server.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(
+                "GET /v1/articles?category=اقتصاد HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+            )
+            raw = b""
+            while chunk := connection.recv(65536):
+                raw += chunk
+
+        head, body = raw.split(b"\r\n\r\n", 1)
+        assert head.splitlines()[0] == b"HTTP/1.1 400 Bad Request"
+        assert b"content-type: application/problem+json" in head.lower()
+        assert json.loads(body) == {
+            "type": "/problems/bad-request",
+            "title": "Bad Request",
+            "status": 400,
+            "detail": "this is not a valid HTTP request: a URL must be ASCII, with any other "
+            "character percent-encoded (curl: -G --data-urlencode 'q=…'; browsers and HTTP "
+            "libraries do it)",
+        }

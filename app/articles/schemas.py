@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
-from app.pagination import FieldSelection, Page, PageQuery
+from app.pagination import Page, PageQuery, field_selection
 from app.params import Moment
 from app.taxonomy.schemas import TermRef
 from app.text.fields import Body, Excerpt, Name, Slug, Title, WebUrl
@@ -166,9 +166,10 @@ class ArticleFilters(BaseModel):
     )
 
 
-class ArticleListQuery(PageQuery, ArticleFilters, FieldSelection):
-    """Paging, filters, and the editor's status views."""
+class ArticleListQuery(PageQuery, ArticleFilters):
+    """Paging, filters, field selection, and the editor's status views."""
 
+    fields: str | None = field_selection(ArticleListItem)
     status: ArticleView | None = Field(
         None,
         description="Editors only (a token with `articles:write`), except `published`: "

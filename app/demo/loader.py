@@ -1,8 +1,10 @@
 """The demo content: Arabic articles across categories, tags and authors.
 
-Loading is idempotent: anything whose slug (for ticker headlines: text) exists already is
-left as it is, so running ``akhbar demo`` twice changes nothing. Two articles are not
-public on purpose: a draft, and one scheduled ``publish_in_days`` after the first load.
+The demo goes only into an empty database (no article, term or headline): a database with
+content of any kind, the demo's own after an editor changed it included, is left exactly
+as it is, so running ``akhbar demo`` again never re-creates what an editor renamed or
+deleted. Two articles are not public on purpose: a draft, and one scheduled
+``publish_in_days`` after the load.
 """
 
 import json
@@ -21,13 +23,14 @@ from app.models import Article, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
 from app.ticker.schemas import TickerHeadlineCreate
-from app.ticker.service import create_headline, label_and_text
+from app.ticker.service import create_headline
 
 
 @dataclass
 class DemoReport:
     created: int = 0
-    unchanged: int = 0
+    # Set when nothing was loaded because the database already had content.
+    already_has_content: bool = False
 
 
 def demo_content() -> dict[str, Any]:
@@ -37,7 +40,10 @@ def demo_content() -> dict[str, Any]:
 
 
 def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
-    """Add whatever demo content is missing, one committed item at a time."""
+    """Load the demo into an empty database, one committed item at a time; leave a
+    database with any content as it is."""
+    if _has_content(session):
+        return DemoReport(already_has_content=True)
     now = now or utc_now()
     content = demo_content()
     report = DemoReport()
@@ -48,15 +54,9 @@ def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
     ]
     for model, schema, key in terms:
         for item in content[key]:
-            if _exists(session, model, item["slug"]):
-                report.unchanged += 1
-                continue
             create_term(session, model, schema.model_validate(item))
             report.created += 1
     for item in content["articles"]:
-        if _exists(session, Article, item["slug"]):
-            report.unchanged += 1
-            continue
         fields = dict(item)
         days = fields.pop("publish_in_days", None)
         if days is not None:
@@ -70,18 +70,16 @@ def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
             fields["article_id"] = session.exec(
                 select(Article.id).where(Article.slug == slug)
             ).one()
-        data = TickerHeadlineCreate.model_validate(fields)
-        _label, text = label_and_text(data)
-        if session.exec(select(TickerHeadline.id).where(TickerHeadline.text == text)).first():
-            report.unchanged += 1
-            continue
-        create_headline(session, data=data, now=now)
+        create_headline(session, data=TickerHeadlineCreate.model_validate(fields), now=now)
         report.created += 1
     return report
 
 
-def _exists(session: Session, model: type[Any], slug: str) -> bool:
-    return session.exec(select(model.id).where(model.slug == slug)).first() is not None
+def _has_content(session: Session) -> bool:
+    return any(
+        session.exec(select(model.id).limit(1)).first() is not None
+        for model in (Article, Category, Tag, Author, TickerHeadline)
+    )
 
 
 def load_demo_content(settings: Settings) -> DemoReport:

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from app.importer.wordpress import WpAttachment
 from app.text.html import html_to_text
 from app.text.slugs import SLUG_MAX_LENGTH, is_valid_slug, slugify
-from app.text.unicode import nfc, without_bidi_controls
+from app.text.unicode import nfc, without_bidi_formatting
 
 # WordPress encodes a slug's UTF-8 bytes as %XX and cuts the encoded form at 200
 # characters, on a character boundary: a slug this long was (almost certainly) cut.
@@ -135,7 +135,7 @@ def body_html(content: str, media: dict[int, WpAttachment] | None = None) -> str
 
 def _clean(text: str) -> str:
     """NFC, without NUL or bidi controls (Akhbar refuses both in names and titles)."""
-    return without_bidi_controls(nfc(text.replace("\x00", "")))
+    return without_bidi_formatting(nfc(text.replace("\x00", "")))
 
 
 def plain_line(text: str) -> str:

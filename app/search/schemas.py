@@ -5,18 +5,9 @@ from typing import Literal
 from pydantic import Field
 
 from app.articles.schemas import ArticleFilters, ArticleListItem
-from app.pagination import FieldSelection, Page, PageQuery
+from app.pagination import Page, PageQuery, field_selection
 
 MAX_QUERY_LENGTH = 200
-
-
-class SearchQuery(PageQuery, ArticleFilters, FieldSelection):
-    q: str = Field(
-        min_length=1,
-        max_length=MAX_QUERY_LENGTH,
-        description='Words to find, in any spelling; "quoted words" match as a phrase.',
-        examples=["مفاوضات الاستانة", '"وقف إطلاق النار"'],
-    )
 
 
 class SearchHit(ArticleListItem):
@@ -29,6 +20,16 @@ class SearchHit(ArticleListItem):
         description="`fuzzy`: no exact match, but a close spelling of every word (a name "
         "transliterated another way). Fuzzy hits follow the exact ones.",
         examples=["exact"],
+    )
+
+
+class SearchQuery(PageQuery, ArticleFilters):
+    fields: str | None = field_selection(SearchHit)
+    q: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_LENGTH,
+        description='Words to find, in any spelling; "quoted words" match as a phrase.',
+        examples=["مفاوضات الاستانة", '"وقف إطلاق النار"'],
     )
 
 

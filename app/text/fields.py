@@ -14,7 +14,14 @@ from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX
 from app.models.comment import COMMENT_AUTHOR_MAX, COMMENT_BODY_MAX
 from app.models.ticker import HEADLINE_MAX, LABEL_MAX
 from app.text.slugs import is_valid_slug
-from app.text.unicode import has_bidi_controls, has_nul, nfc, without_bidi_controls
+from app.text.unicode import (
+    has_bidi_controls,
+    has_nul,
+    is_blank,
+    nfc,
+    without_bidi_controls,
+    without_bidi_formatting,
+)
 
 BODY_MAX = 500_000
 DESCRIPTION_MAX = 5_000
@@ -29,16 +36,25 @@ def _nfc_without_nul(value: Any) -> Any:
 
 
 def _one_clean_line(value: Any) -> Any:
-    """For short display lines (ticker headlines): bidi controls removed, whitespace
-    collapsed to single spaces."""
+    """For short display lines (ticker headlines): bidi controls and marks removed,
+    whitespace collapsed to single spaces."""
     value = _nfc_without_nul(value)
-    return " ".join(without_bidi_controls(value).split()) if isinstance(value, str) else value
+    return " ".join(without_bidi_formatting(value).split()) if isinstance(value, str) else value
 
 
 def _text_without_bidi_controls(value: Any) -> Any:
-    """For free text from readers: bidi controls and marks removed rather than refused."""
+    """For free text from readers: bidi controls removed rather than refused; the
+    implicit marks and ZWNJ/ZWJ are ordinary Arabic and Persian text, and stay."""
     value = _nfc_without_nul(value)
     return without_bidi_controls(value) if isinstance(value, str) else value
+
+
+def _visible(value: str) -> str:
+    # After the length check, which has seen a non-empty string: one made only of
+    # invisible characters is empty all the same.
+    if is_blank(value):
+        raise ValueError("must contain visible characters, not only spaces or invisible ones")
+    return value
 
 
 def _without_bidi_controls(value: str) -> str:
@@ -58,6 +74,7 @@ def _slug_shape(value: str) -> str:
 
 _Clean = BeforeValidator(_nfc_without_nul)
 _NoBidi = AfterValidator(_without_bidi_controls)
+_Visible = AfterValidator(_visible)
 
 
 def _line(max_length: int) -> StringConstraints:
@@ -67,8 +84,8 @@ def _line(max_length: int) -> StringConstraints:
 # Order matters: validators further right wrap those to their left, so _Clean (a
 # BeforeValidator, last) runs first and the length constraints see the NFC text.
 Slug = Annotated[str, _line(SLUG_MAX), _NoBidi, AfterValidator(_slug_shape), _Clean]
-Name = Annotated[str, _line(NAME_MAX), _NoBidi, _Clean]
-Title = Annotated[str, _line(TITLE_MAX), _NoBidi, _Clean]
+Name = Annotated[str, _line(NAME_MAX), _NoBidi, _Visible, _Clean]
+Title = Annotated[str, _line(TITLE_MAX), _NoBidi, _Visible, _Clean]
 Excerpt = Annotated[str, StringConstraints(max_length=EXCERPT_MAX), _Clean]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), _Clean]
 Body = Annotated[str, StringConstraints(max_length=BODY_MAX), _Clean]
@@ -84,8 +101,9 @@ _CleanLine = BeforeValidator(_one_clean_line)
 CommentBody = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_BODY_MAX),
+    _Visible,
     BeforeValidator(_text_without_bidi_controls),
 ]
-CommentAuthor = Annotated[str, _line(COMMENT_AUTHOR_MAX), _NoBidi, _Clean]
-HeadlineText = Annotated[str, _line(HEADLINE_MAX), _CleanLine]
-HeadlineLabel = Annotated[str, _line(LABEL_MAX), _CleanLine]
+CommentAuthor = Annotated[str, _line(COMMENT_AUTHOR_MAX), _NoBidi, _Visible, _Clean]
+HeadlineText = Annotated[str, _line(HEADLINE_MAX), _Visible, _CleanLine]
+HeadlineLabel = Annotated[str, _line(LABEL_MAX), _Visible, _CleanLine]

@@ -30,8 +30,22 @@ def has_bidi_controls(text: str) -> bool:
 
 
 def without_bidi_controls(text: str) -> str:
-    """``text`` without bidi controls or the invisible direction marks (LRM, RLM, ALM)."""
-    return text.translate(_BIDI_REMOVAL)
+    """``text`` without bidi embedding, override and isolate controls. The implicit marks
+    (LRM, RLM, ALM) stay: they are how Arabic text places a Latin word or a number."""
+    return text.translate(_CONTROLS_REMOVAL)
 
 
-_BIDI_REMOVAL = dict.fromkeys(map(ord, BIDI_CONTROLS | BIDI_MARKS))
+def without_bidi_formatting(text: str) -> str:
+    """``text`` without bidi controls or direction marks: for one-line labels laid out
+    by the page (ticker headlines), where a stray mark only misplaces punctuation."""
+    return text.translate(_FORMATTING_REMOVAL)
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: only spaces and invisible format characters (ZWSP,
+    ZWNJ, ZWJ, direction marks, word joiner, BOM, soft hyphen…)."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)
+
+
+_CONTROLS_REMOVAL = dict.fromkeys(map(ord, BIDI_CONTROLS))
+_FORMATTING_REMOVAL = dict.fromkeys(map(ord, BIDI_CONTROLS | BIDI_MARKS))

@@ -506,14 +506,47 @@ class TestUpdateArticle:
         assert session.get(Article, article.id).version == 1  # type: ignore[union-attr]
         assert revisions_of(session, article.id) == []
 
-    # "abc" is not an id: /v1/articles/abc is an article to read by slug, and only read.
-    @pytest.mark.parametrize(("article_id", "status"), [(999, 404), ("9" * 30, 422), ("abc", 405)])
-    def test_unknown_article(
-        self, client: TestClient, editor: dict, article_id: object, status: int
+    @pytest.mark.parametrize("ref", ["999", "9" * 30, "لا-يوجد", "١"])
+    def test_unknown_article_is_404(
+        self, client: TestClient, session: Session, editor: dict, ref: str
     ) -> None:
-        response = client.patch(f"/v1/articles/{article_id}", json={"title": "x"}, headers=editor)
+        make_article(session, "الأصل")  # id 1: "١" is not its URL
 
-        assert response.status_code == status
+        response = client.patch(f"/v1/articles/{ref}", json={"title": "x"}, headers=editor)
+
+        assert response.status_code == 404
+        assert response.headers["content-type"] == PROBLEM
+
+    def test_by_slug_as_by_id_and_by_a_slug_it_had(
+        self, client: TestClient, session: Session, editor: dict
+    ) -> None:
+        article = make_article(session, "الأصل")
+        by_slug = client.patch(
+            "/v1/articles/الأصل",
+            json={"slug": "عنوان-جديد"},
+            headers={**editor, "If-Match": etag(article.id, 1)},
+        )
+
+        by_old_slug = client.patch(
+            "/v1/articles/الأصل",
+            json={"title": "عنوان جديد"},
+            headers={**editor, "If-Match": etag(article.id, 2)},
+        )
+
+        assert (by_slug.status_code, by_slug.json()["slug"]) == (200, "عنوان-جديد")
+        assert (by_old_slug.status_code, by_old_slug.json()["title"]) == (200, "عنوان جديد")
+        assert by_old_slug.json()["id"] == article.id
+
+    def test_a_spelling_variant_of_a_slug_names_nothing_to_write(
+        self, client: TestClient, session: Session, editor: dict
+    ) -> None:
+        make_article(session, "مدرسة الحي")
+
+        read = client.get("/v1/articles/مدرسه-الحي", headers=editor)
+        written = client.patch("/v1/articles/مدرسه-الحي", json={"title": "x"}, headers=editor)
+
+        assert read.status_code == 200
+        assert written.status_code == 404
 
     def test_without_scope_is_403_and_changes_nothing(
         self, client: TestClient, session: Session
@@ -570,6 +603,31 @@ class TestDeleteArticle:
         assert article_count(session) == 0
         assert revisions_of(session, article_id) == []
         assert session.exec(select(ArticleTag)).all() == []
+
+
+class TestEveryArticleUrlTakesTheSlug:
+    def test_delete_undelete_revisions_restore_and_purge_by_slug(
+        self, client: TestClient, session: Session, editor: dict, admin: dict
+    ) -> None:
+        article_id = make_article(session, "خبر للحذف").id
+        url = "/v1/articles/خبر-للحذف"
+
+        answers = [
+            client.delete(url, headers=editor).status_code,
+            client.post(f"{url}/undelete", headers=editor).status_code,
+        ]
+        revisions = client.get(f"{url}/revisions", headers=editor)
+        first = revisions.json()["data"][-1]["id"]
+        answers += [
+            revisions.status_code,
+            client.post(f"{url}/revisions/{first}/restore", headers=editor).status_code,
+            client.delete(url, headers=editor).status_code,
+            client.post(f"{url}/purge", headers=admin).status_code,
+        ]
+
+        assert answers == [204, 200, 200, 200, 204, 204]
+        session.expire_all()
+        assert session.exec(select(Article).where(Article.id == article_id)).first() is None
 
 
 class TestRevisions:

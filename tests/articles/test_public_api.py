@@ -398,3 +398,111 @@ class TestGetArticle:
         assert by_slug.status_code == by_id.status_code == missing.status_code == 404
         assert by_id.json()["detail"] == f"no published article with id {article.id}"
         assert missing.json()["detail"] == "no published article with id 987654"
+
+
+class TestHead:
+    """HEAD answers as GET does, without the body: curl -I, link checkers, monitors."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/v1/articles",
+            "/v1/articles/1",
+            "/v1/articles/خبر-للقراءة",
+            "/v1/articles/1/comments",
+            "/v1/search?q=خبر",
+            "/v1/ticker",
+            "/v1/categories",
+            "/v1/categories/سياسة",
+            "/v1/tags",
+            "/v1/authors",
+            "/healthz",
+            "/readyz",
+            "/openapi.json",
+        ],
+    )
+    def test_same_headers_as_get_and_no_body(
+        self, client: TestClient, session: Session, url: str
+    ) -> None:
+        make_category(session, "سياسة")
+        make_article(session, "خبر للقراءة", category="سياسة")
+
+        got = client.get(url)
+        head = client.head(url)
+
+        assert (got.status_code, head.status_code) == (200, 200)
+        assert head.content == b""
+        volatile = {"date", "x-request-id"}
+        assert {k: v for k, v in head.headers.items() if k not in volatile} == {
+            k: v for k, v in got.headers.items() if k not in volatile
+        }
+
+    def test_if_none_match_is_304_and_a_missing_article_404(
+        self, client: TestClient, session: Session
+    ) -> None:
+        make_article(session, "خبر للقراءة")
+        tag = client.get("/v1/articles/1").headers["etag"]
+
+        not_modified = client.head("/v1/articles/1", headers={"If-None-Match": tag})
+        missing = client.head("/v1/articles/404")
+
+        assert (not_modified.status_code, not_modified.content) == (304, b"")
+        assert not_modified.headers["etag"] == tag
+        assert (missing.status_code, missing.content) == (404, b"")
+        assert missing.headers["content-type"] == PROBLEM
+
+    def test_not_where_get_is_not(self, client: TestClient) -> None:
+        response = client.head("/v1/comments")
+
+        assert response.status_code == 401  # a moderator's read: HEAD needs the token too
+
+
+class TestStrictUrls:
+    @pytest.mark.parametrize(
+        ("url", "unknown"),
+        [
+            ("/v1/articles?page=2", ["page"]),
+            ("/v1/articles?categroy=سياسة&limit=5", ["categroy"]),
+            ("/v1/articles/1?lang=ar&x=1", ["lang", "x"]),
+            ("/v1/search?q=خبر&sort=new", ["sort"]),
+            ("/v1/categories?page=1", ["page"]),
+            ("/v1/ticker?offset=10", ["offset"]),
+        ],
+    )
+    def test_an_unknown_query_parameter_is_a_422_naming_it(
+        self, client: TestClient, session: Session, url: str, unknown: list[str]
+    ) -> None:
+        make_article(session, "خبر للقراءة")
+
+        response = client.get(url)
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == PROBLEM
+        assert [(e["loc"], e["type"]) for e in response.json()["errors"]] == [
+            (["query", name], "extra_forbidden") for name in unknown
+        ]
+
+    def test_probes_ignore_a_cache_buster(self, client: TestClient) -> None:
+        assert client.get("/healthz?t=1733318400").status_code == 200
+
+    @pytest.mark.parametrize("url", ["/v1/articles/", "/v1/articles/1/", "/v1/categories/"])
+    def test_a_trailing_slash_is_a_404_not_a_redirect(
+        self, client: TestClient, session: Session, url: str
+    ) -> None:
+        make_article(session, "خبر للقراءة")
+
+        response = client.get(url, headers={"Host": "evil.example"}, follow_redirects=False)
+
+        assert response.status_code == 404
+        assert "location" not in response.headers
+
+    @pytest.mark.parametrize("ref", ["١", "۱", "１", "١٢"])
+    def test_an_id_in_other_digits_is_no_second_url(
+        self, client: TestClient, session: Session, ref: str
+    ) -> None:
+        for n in range(12):
+            make_article(session, f"خبر رقم {n + 1}")
+
+        response = client.get(f"/v1/articles/{ref}")
+
+        assert response.status_code == 404

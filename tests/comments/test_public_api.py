@@ -191,6 +191,48 @@ class TestPostComment:
         assert response.status_code == 404
         assert stored(session) == []
 
+    @pytest.mark.parametrize(
+        "invisible",
+        ["\u200b", "\u200c\u200d", "\u200e\u200f\u061c", "\u2060", "\ufeff", " \u200b \u00ad "],
+        ids=["zwsp", "zwnj-zwj", "marks", "word-joiner", "bom", "mixed"],
+    )
+    @pytest.mark.parametrize("field", ["author_name", "body"])
+    def test_a_field_of_invisible_characters_only_is_empty(
+        self,
+        make_client: Callable[..., TestClient],
+        session: Session,
+        article: Article,
+        field: str,
+        invisible: str,
+    ) -> None:
+        response = make_client().post(
+            f"/v1/articles/{article.id}/comments", json=comment(**{field: invisible})
+        )
+
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {
+                "loc": ["body", field],
+                "message": "Value error, must contain visible characters, not only spaces "
+                "or invisible ones",
+                "type": "value_error",
+            }
+        ]
+        assert stored(session) == []
+
+    def test_direction_marks_and_joiners_are_kept_in_the_body(
+        self, make_client: Callable[..., TestClient], session: Session, article: Article
+    ) -> None:
+        # RLM keeps "(2026)" after the Arabic word; ZWNJ is part of the Persian word.
+        text = "صدر التقرير\u200f (2026) بعنوان «می\u200cخواهم» \u061cو\u200dنص"
+
+        response = make_client().post(
+            f"/v1/articles/{article.id}/comments", json=comment(body=text)
+        )
+
+        assert response.status_code == 202
+        assert stored(session)[0].body == text
+
     def test_closed_comments_are_a_clear_403(
         self, make_client: Callable[..., TestClient], session: Session
     ) -> None:
@@ -433,3 +475,85 @@ class TestListComments:
         draft = make_article(session, "مسودة", status="draft", published_at=None)
 
         assert make_client().get(f"/v1/articles/{draft.id}/comments").status_code == 404
+
+
+class TestProblemsInArabic:
+    """What a reader can meet is said in Arabic to a reader who prefers it."""
+
+    @pytest.mark.parametrize(
+        ("accept_language", "language"),
+        [
+            ("ar", "ar"),
+            ("ar-EG,ar;q=0.9,en;q=0.8", "ar"),
+            ("fr-FR, ar;q=0.5", "ar"),
+            ("en-US,en;q=0.9,ar;q=0.8", "en"),
+            ("de", "en"),
+            (None, "en"),
+        ],
+    )
+    def test_language_follows_accept_language(
+        self,
+        make_client: Callable[..., TestClient],
+        session: Session,
+        accept_language: str | None,
+        language: str,
+    ) -> None:
+        closed = make_article(session, "مغلق", comments_enabled=False)
+        headers = {"Accept-Language": accept_language} if accept_language else {}
+
+        response = make_client().post(
+            f"/v1/articles/{closed.id}/comments", json=comment(), headers=headers
+        )
+
+        assert response.status_code == 403
+        assert response.headers["content-language"] == language
+        assert response.headers["vary"] == "Accept-Language"
+        assert response.json() == {
+            "type": "/problems/forbidden",
+            "title": "Forbidden",
+            "status": 403,
+            "detail": {
+                "ar": "التعليقات مغلقة على هذا الخبر",
+                "en": "comments are closed on this article",
+            }[language],
+        }
+
+    def test_every_problem_a_reader_meets(
+        self, make_client: Callable[..., TestClient], session: Session, article: Article
+    ) -> None:
+        arabic = {"Accept-Language": "ar"}
+        client = make_client()
+        url = f"/v1/articles/{article.id}/comments"
+        first = client.post(url, json=comment(), headers=arabic)
+        assert first.status_code == 202
+
+        answers = {
+            "duplicate": client.post(url, json=comment(), headers=arabic),
+            "invalid": client.post(url, json=comment(author_name="", body=""), headers=arabic),
+            "parent": client.post(url, json=comment(3, parent_id=999), headers=arabic),
+            "not found": client.post(
+                "/v1/articles/لا-يوجد/comments", json=comment(4), headers=arabic
+            ),
+            "no route": client.get("/v1/nothing-here", headers=arabic),
+        }
+        flood = make_client(comments_flood_seconds=60)
+        flood.post(url, json=comment(5), headers=arabic)
+        answers["flood"] = flood.post(url, json=comment(6), headers=arabic)
+        limited = make_client(comments_flood_seconds=0, comments_rate_limit="1/minute")
+        limited.post(url, json=comment(7), headers=arabic)
+        answers["rate limit"] = limited.post(url, json=comment(8), headers=arabic)
+
+        details = {name: (r.status_code, r.json()["detail"]) for name, r in answers.items()}
+        assert details == {
+            "duplicate": (409, "سبق أن نشرت هذا التعليق على هذا الخبر"),
+            "invalid": (422, "في الطلب حقلان غير صالحين"),
+            "parent": (422, "لا تعليق منشورًا بهذا الرقم على هذا الخبر"),
+            "not found": (404, "لا خبر منشورًا بالعنوان 'لا-يوجد'"),
+            "no route": (404, "لا شيء على هذا العنوان"),
+            "flood": (429, "انتظر 60 ثانية قبل أن تنشر تعليقًا آخر"),
+            "rate limit": (429, "لا يُقبل أكثر من 1 تعليقات كل 60 ثانية"),
+        }
+        for response in answers.values():
+            assert response.headers["content-language"] == "ar"
+            assert "Accept-Language" in response.headers["vary"]
+        assert answers["invalid"].json()["errors"][0]["loc"] == ["body", "author_name"]

@@ -4,10 +4,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from app.demo.loader import demo_content, load_demo
-from app.models import Article, ArticleStatus
+from app.demo.loader import DemoReport, demo_content, load_demo
+from app.models import Article, ArticleStatus, Tag, TickerHeadline
 
 HARAKAT = re.compile("[\u064b-\u0652]")
 
@@ -41,8 +41,8 @@ class TestDemoContent:
         second = load_demo(session, now=now + timedelta(days=1))
         session.commit()
 
-        assert (first.created, first.unchanged) == (total, 0)
-        assert (second.created, second.unchanged) == (0, total)
+        assert (first.created, first.already_has_content) == (total, False)
+        assert (second.created, second.already_has_content) == (0, True)
         assert session.exec(select(func.count()).select_from(Article)).one() == len(
             content["articles"]
         )
@@ -51,6 +51,32 @@ class TestDemoContent:
         ).one()
         assert scheduled.status is ArticleStatus.published
         assert scheduled.published_at == now + timedelta(days=30)
+
+    def test_loading_again_never_undoes_an_editor(self, session: Session) -> None:
+        load_demo(session)
+        session.commit()
+        headline = session.exec(select(TickerHeadline).order_by(col(TickerHeadline.id))).first()
+        assert headline is not None
+        original = headline.text
+        headline.text = "نص عدّله محرر"
+        renamed = session.exec(select(Article).order_by(col(Article.id))).first()
+        assert renamed is not None
+        old_slug, renamed.slug = renamed.slug, "عنوان-جديد-من-المحرر"
+        session.delete(
+            session.exec(select(TickerHeadline).order_by(col(TickerHeadline.id).desc())).first()
+        )
+        session.commit()
+        counts = [_count(session, model) for model in (Article, Tag, TickerHeadline)]
+
+        again = load_demo(session)
+        session.commit()
+
+        assert again == DemoReport(created=0, already_has_content=True)
+        assert [_count(session, model) for model in (Article, Tag, TickerHeadline)] == counts
+        assert (
+            session.exec(select(TickerHeadline).where(TickerHeadline.text == original)).all() == []
+        )
+        assert session.exec(select(Article).where(Article.slug == old_slug)).all() == []
 
     def test_public_list_hides_the_draft_and_the_scheduled_article(
         self, session: Session, client: TestClient
@@ -64,3 +90,7 @@ class TestDemoContent:
         assert len(listed) == len(demo_content()["articles"]) - 2
         assert "مسودة-تحقيق-عن-الطحين" not in slugs
         assert "ملف-خاص-عن-الانتخابات-المحلية" not in slugs
+
+
+def _count(session: Session, model: type[Article] | type[Tag] | type[TickerHeadline]) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
