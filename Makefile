@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format openapi client-check lock browser clean
+.PHONY: run test lint format openapi lock browser clean
 
 # The environment: locked, hash-checked dependencies, then the project itself (editable,
 # so that `migrations/` and `openapi/` beside it are found).
@@ -51,11 +51,6 @@ format: $(VENV)/.dev-installed
 ## openapi: regenerate openapi/openapi.json from the app
 openapi: $(VENV)/.dev-installed
 	$(BIN)/akhbar openapi
-
-## client-check: generate a TypeScript client from openapi/openapi.json (openapi-typescript,
-## pinned in clients/typescript) and compile a reader's program against it with tsc --strict
-client-check:
-	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check
 
 ## lock: re-resolve requirements.lock and requirements-dev.lock from pyproject.toml
 lock: $(VENV)/.dev-installed

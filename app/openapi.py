@@ -29,8 +29,14 @@ Akhbar (أخبار) serves a news publication's articles, categories, tags and a
   `meta.next_cursor` back as `cursor` for the next page; the `Link: <…>; rel="next"`
   header carries the same URL.
 * Errors are RFC 9457 `application/problem+json` documents; validation problems list
-  every bad field in `errors`.
+  every bad field in `errors`. Problems a reader can meet come in Arabic when
+  `Accept-Language` prefers `ar` (`Content-Language` says which).
 * Times are ISO 8601 in UTC with an offset.
+* Input is strict: an unknown query parameter or body field is a 422 naming it; a
+  trailing slash is a 404. `HEAD` answers wherever `GET` does, without the body.
+* URLs are ASCII: percent-encode Arabic in paths and queries (browsers and HTTP libraries
+  do; with curl, `-G --data-urlencode 'q=…'`). A request line with raw non-ASCII bytes is
+  refused by the HTTP server before the API sees it, with a 400 problem.
 """
 
 TAGS = [

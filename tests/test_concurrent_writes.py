@@ -120,6 +120,34 @@ class TestArticles:
                 owners = session.exec(select(Article.id).where(Article.slug == slug)).all()
             assert len(owners) == 1
 
+    def test_renames_to_one_slug_leave_one_owner(
+        self, served: tuple[str, dict[str, str], int], database: Settings
+    ) -> None:
+        base_url, admin, _article = served
+        for round_ in range(ROUNDS):
+            ids = [
+                httpx.post(
+                    f"{base_url}/v1/articles", json={"title": f"مقال {round_} {n}"}, headers=admin
+                ).json()["id"]
+                for n in range(CLIENTS)
+            ]
+            target = f"عنوان-موحد-{round_}"
+            answers = at_once(
+                base_url,
+                "PATCH",
+                lambda n, ids=ids: f"/v1/articles/{ids[n]}",
+                lambda n, t=target: {"slug": t},
+                admin,
+            )
+
+            assert statuses(answers) == {200: 1, 409: CLIENTS - 1}
+            assert {a.json()["detail"] for a in answers if a.status_code == 409} == {
+                f"another article has the slug {target!r}"
+            }
+            with session_for(database) as session:
+                owners = session.exec(select(Article.id).where(Article.slug == target)).all()
+            assert len(owners) == 1
+
 
 class TestTaxonomy:
     @pytest.mark.parametrize("plural", ["categories", "tags", "authors"])

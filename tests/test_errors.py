@@ -2,6 +2,8 @@
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.config import Settings
 from app.main import create_app
@@ -48,6 +50,42 @@ class TestProblems:
         assert response.json()["errors"] == [
             {"loc": [where], "message": "contains NUL", "type": "nul"}
         ]
+
+    @pytest.mark.server_error
+    @pytest.mark.parametrize(
+        "error",
+        [
+            IntegrityError(
+                "INSERT INTO article (slug) VALUES (?)", ("سر",), Exception("UNIQUE failed")
+            ),
+            StaleDataError("UPDATE statement on table 'tag' expected to update 1 row(s)"),
+        ],
+        ids=["integrity", "stale"],
+    )
+    def test_a_race_no_service_foresaw_is_a_409_in_plain_words(
+        self, settings: Settings, caplog: pytest.LogCaptureFixture, error: Exception
+    ) -> None:
+        app = create_app(settings)
+
+        @app.get("/race")
+        def race() -> None:
+            raise error
+
+        with TestClient(app) as client:
+            response = client.get("/race")
+
+        assert response.status_code == 409
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json() == {
+            "type": "/problems/conflict",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "another request changed the same data at the same moment: fetch it "
+            "again and retry",
+        }
+        (record,) = [r for r in caplog.records if r.name == "akhbar.errors"]
+        assert record.levelname == "ERROR"
+        assert record.getMessage().startswith(f"defect: {type(error).__name__} reached")
 
     @pytest.mark.server_error
     def test_unexpected_error_is_a_500_problem_without_internals(self, settings: Settings) -> None:

@@ -71,6 +71,68 @@ class TestSchema:
             }
         assert "HTTPValidationError" not in schema["components"]["schemas"]
 
+    def test_each_problem_has_an_example_of_its_own_status(self, schema: dict) -> None:
+        examples = schema["components"]["examples"]
+        seen = set()
+        for op in operations(schema):
+            for status, answer in op["responses"].items():
+                content = answer.get("content", {}).get("application/problem+json")
+                if content is None:
+                    continue
+                for name, example in content["examples"].items():
+                    value = examples[example["$ref"].rsplit("/", 1)[1]]["value"]
+                    assert value["status"] == int(status), (op["operationId"], status, name)
+                    assert (
+                        value["type"]
+                        == "/problems/"
+                        + {
+                            "401": "unauthorized",
+                            "403": "forbidden",
+                            "404": "not-found",
+                            "409": "conflict",
+                            "412": "precondition-failed",
+                            "422": "unprocessable-entity",
+                            "429": "too-many-requests",
+                            "503": "service-unavailable",
+                        }[status]
+                    )
+                    seen.add((status, name))
+
+        assert {("404", "arabic"), ("422", "arabic"), ("429", "arabic")} <= seen
+        assert examples["problem-404-arabic"]["value"]["detail"] == (
+            "لا خبر منشورًا بالعنوان 'خبر-قديم'"
+        )
+
+    def test_summaries_use_the_right_article(self, schema: dict) -> None:
+        summaries = {op["operationId"]: op["summary"] for op in operations(schema)}
+
+        assert summaries["create_author"] == "Create an author"
+        assert summaries["create_category"] == "Create a category"
+        assert not [s for s in summaries.values() if re.search(r"\ba [aeiou]", s)]
+
+    def test_a_trimmed_list_keeps_its_item_types(self, schema: dict) -> None:
+        answer = schema["paths"]["/v1/articles"]["get"]["responses"]["200"]
+        components = schema["components"]["schemas"]
+
+        assert answer["content"]["application/json"]["schema"] == {
+            "anyOf": [
+                {"$ref": "#/components/schemas/ArticlePage"},
+                {"$ref": "#/components/schemas/ArticleListItemSelectionPage"},
+            ]
+        }
+        selection = components["ArticleListItemSelection"]
+        assert selection["properties"] == components["ArticleListItem"]["properties"]
+        assert "required" not in selection
+
+    def test_ticker_events_carry_a_ticker_page(self, schema: dict) -> None:
+        stream = schema["paths"]["/v1/ticker/stream"]["get"]["responses"]["200"]
+        item = stream["content"]["text/event-stream"]["itemSchema"]
+
+        assert item["properties"]["data"]["contentSchema"] == {
+            "$ref": "#/components/schemas/TickerPage"
+        }
+        assert item["properties"]["event"]["const"] == "ticker"
+
     def test_links_lead_from_what_is_made_to_what_it_makes_possible(self, schema: dict) -> None:
         by_id = {op["operationId"]: op for op in operations(schema)}
         found = {}
@@ -191,4 +253,4 @@ class TestSecurityScheme:
         assert paths["/v1/articles/{ref}"]["get"]["security"] == [{}, {"bearerToken": []}]
         assert "security" not in paths["/v1/categories"]["get"]
         for status in ("401", "403"):
-            assert status in paths["/v1/articles/{article_id}"]["patch"]["responses"]
+            assert status in paths["/v1/articles/{ref}"]["patch"]["responses"]

@@ -155,14 +155,14 @@ def test_the_api_answers_a_forged_cursor_with_a_422(
     client: TestClient, content: None, session: Session, cursor: str
 ) -> None:
     token_free = [
-        "/v1/articles",
-        "/v1/ticker",
-        "/v1/categories",
-        "/v1/search",
-        "/v1/articles/1/comments",
+        ("/v1/articles", {}),
+        ("/v1/ticker", {}),
+        ("/v1/categories", {}),
+        ("/v1/search", {"q": "سوق"}),
+        ("/v1/articles/1/comments", {}),
     ]
-    for path in token_free:
-        response = client.get(path, params={"cursor": cursor, "q": "سوق"})
+    for path, params in token_free:
+        response = client.get(path, params={"cursor": cursor, **params})
 
         assert response.status_code in (200, 422), (path, response.text)
         if response.status_code == 422:

@@ -12,7 +12,7 @@ import httpx2 as httpx
 import pytest
 
 from app.demo.loader import demo_content
-from tests.server import akhbar, running_server
+from tests.server import akhbar, running_server, server_errors
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +136,18 @@ class TestRefusedBeforeTheApp:
             "character percent-encoded (curl: -G --data-urlencode 'q=…'; browsers and HTTP "
             "libraries do it)",
         }
+
+
+def test_a_served_test_fails_on_the_errors_its_server_logged() -> None:
+    log = "\n".join(
+        [
+            '{"level":"info","logger":"akhbar.access","message":"request","status":200}',
+            '{"level":"warning","logger":"akhbar.errors","message":"database unavailable"}',
+            '{"level":"error","logger":"akhbar.errors","message":"unhandled error"}',
+            '{"level":"error","logger":"uvicorn.error","message":"Exception in ASGI application"}',
+            '{"level":"error","logger":"akhbar.webhooks","message":"a receiver is down"}',
+            "Traceback (most recent call last):",
+        ]
+    )
+
+    assert server_errors(log) == log.splitlines()[2:4] + log.splitlines()[5:]
