@@ -98,13 +98,13 @@ def _add_selection_page(schemas: dict[str, Any], content: dict[str, Any]) -> Non
 # the id or slug to use (Swagger UI lists them under each answer; client generators and
 # Schemathesis's stateful run follow them). (operation, status) → {link name: (the
 # operation it leads to, the parameter it fills, the field of this answer that fills it)}.
+# Comments are not among an article's links: readers comment on public articles only, and
+# an article made or edited may be a draft or scheduled, where commenting is a 404.
 _ARTICLE = {
     "read": ("get_article", "ref", "id"),
     "edit": ("update_article", "ref", "id"),
     "delete": ("delete_article", "ref", "id"),
     "revisions": ("list_article_revisions", "ref", "id"),
-    "comments": ("list_article_comments", "ref", "id"),
-    "comment": ("post_comment", "ref", "id"),
 }
 _COMMENT = {
     "moderate": ("moderate_comment", "comment_id", "id"),

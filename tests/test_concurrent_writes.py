@@ -125,12 +125,14 @@ class TestArticles:
     ) -> None:
         base_url, admin, _article = served
         for round_ in range(ROUNDS):
-            ids = [
-                httpx.post(
-                    f"{base_url}/v1/articles", json={"title": f"مقال {round_} {n}"}, headers=admin
-                ).json()["id"]
-                for n in range(CLIENTS)
-            ]
+            made = at_once(
+                base_url,
+                "POST",
+                "/v1/articles",
+                lambda n, r=round_: {"title": f"مقال {r} {n}"},
+                admin,
+            )
+            ids = [answer.json()["id"] for answer in made]
             target = f"عنوان-موحد-{round_}"
             answers = at_once(
                 base_url,
@@ -174,13 +176,14 @@ class TestTaxonomy:
     ) -> None:
         base_url, admin, _article = served
         for round_ in range(ROUNDS):
-            for n in range(CLIENTS):
-                created = httpx.post(
-                    f"{base_url}/v1/categories",
-                    json={"name": f"قسم {round_} {n}", "slug": f"قسم-{round_}-{n}"},
-                    headers=admin,
-                )
-                assert created.status_code == 201
+            made = at_once(
+                base_url,
+                "POST",
+                "/v1/categories",
+                lambda n, r=round_: {"name": f"قسم {r} {n}", "slug": f"قسم-{r}-{n}"},
+                admin,
+            )
+            assert statuses(made) == {201: CLIENTS}
             target = f"قسم-موحد-{round_}"
             answers = at_once(
                 base_url,

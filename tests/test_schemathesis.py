@@ -117,7 +117,7 @@ SCENARIOS = int(os.environ.get("AKHBAR_TEST_SCHEMATHESIS_SCENARIOS", "20"))
 def test_linked_operations_keep_their_contract(served: tuple[str, str]) -> None:
     """Stateful: sequences of calls that follow the schema's links (those it publishes and
     those Schemathesis infers), each using what an earlier answer gave: an article is made,
-    then edited, read by its id, commented on; that comment moderated; a webhook made, then
+    then edited, read by its id, its revisions listed; a webhook made, then
     pinged… every answer checked as above."""
     failures: list[str] = []
 

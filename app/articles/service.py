@@ -307,9 +307,8 @@ def create_article(
         )
         article.category_id = terms.category_id
         try:
-            with session.no_autoflush:
-                session.add(article)
-                _release_redirect(session, slug)
+            _release_redirect(session, slug)
+            session.add(article)
             session.flush()
             _link_terms(session, article, terms)
             index_article(session, article)
@@ -580,10 +579,7 @@ def _free_slug_from(session: Session, title: str) -> str:
             loc=("body", "slug"),
         )
     candidate, number = base, 1
-    while (
-        _slug_owner(session, candidate) is not None
-        or session.get(ArticleSlugRedirect, candidate) is not None
-    ):
+    while _slug_taken(session, candidate):
         number += 1
         candidate = with_suffix(base, number)
     return candidate
