@@ -1,7 +1,8 @@
-"""Who is on the other end: the client address, believed from a proxy only if trusted."""
+"""Who is on the other end: the client address, believed from a proxy only if trusted,
+and the key its limits are counted under."""
 
 from collections.abc import Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,44 +13,73 @@ Network = IPv4Network | IPv6Network
 
 
 def client_address(
-    peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[Network]
+    peer: str | None, forwarded_for: Sequence[str], trusted_proxies: Sequence[Network]
 ) -> str:
     """The socket's peer, unless it is a trusted proxy: then the nearest address in
-    ``X-Forwarded-For`` that is not itself a trusted proxy (read from the right, since
-    a client can write anything on the left)."""
-    address = peer or "unknown"
+    ``X-Forwarded-For`` that is not itself a trusted proxy. Every line of the header
+    counts, in order (a client may send its own line before the proxy appends one), and
+    the chain is read from the right, since a client can write anything on the left.
+    Addresses come out canonical (``2001:DB8:0::1`` → ``2001:db8::1``, an IPv4-mapped
+    IPv6 address as IPv4), so one client is one string."""
+    address = _canonical(peer) or peer or "unknown"
     if not forwarded_for or not _is_trusted(address, trusted_proxies):
         return address
-    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
-        if not _is_ip(hop):
+    hops = [part.strip() for line in forwarded_for for part in line.split(",")]
+    for hop in reversed(hops):
+        canonical = _canonical(hop)
+        if canonical is None:
             break  # a malformed chain: believe no more of it
-        address = hop
-        if not _is_trusted(hop, trusted_proxies):
+        address = canonical
+        if not _is_trusted(canonical, trusted_proxies):
             break
     return address
 
 
-def _is_ip(value: str) -> bool:
+def limit_key(address: str, *, ipv6_prefix: int) -> str:
+    """What limits count under: the address, or for IPv6 its network of ``ipv6_prefix``
+    bits (one subscriber holds a whole /64, and would otherwise have 2**64 buckets)."""
+    ip = _ip(address)
+    if isinstance(ip, IPv6Address):
+        return str(IPv6Network((ip, ipv6_prefix), strict=False))
+    return address
+
+
+def _ip(value: str | None) -> IPv4Address | IPv6Address | None:
+    if not value:
+        return None
     try:
-        ip_address(value)
+        ip = ip_address(value)
     except ValueError:
-        return False
-    return True
+        return None
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _canonical(value: str | None) -> str | None:
+    ip = _ip(value)
+    return None if ip is None else str(ip)
 
 
 def _is_trusted(address: str, trusted_proxies: Sequence[Network]) -> bool:
-    if not trusted_proxies or not _is_ip(address):
-        return False
-    ip = ip_address(address)
-    return any(ip in network for network in trusted_proxies)
+    ip = _ip(address)
+    return ip is not None and any(ip in network for network in trusted_proxies)
 
 
 def _client(request: Request, settings: SettingsDep) -> str:
     return client_address(
         request.client.host if request.client else None,
-        request.headers.get("X-Forwarded-For"),
+        request.headers.getlist("X-Forwarded-For"),
         settings.trusted_proxies,
     )
 
 
 ClientAddress = Annotated[str, Depends(_client)]
+
+
+def _client_key(client: ClientAddress, settings: SettingsDep) -> str:
+    return limit_key(client, ipv6_prefix=settings.ipv6_limit_prefix)
+
+
+# The key a client's limits are counted under (its address; for IPv6, its /64).
+ClientKey = Annotated[str, Depends(_client_key)]

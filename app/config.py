@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     comments_disallowed_words: Annotated[list[str], NoDecode] = []
     # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    # Limits count an IPv6 client by its network of this many bits (a subscriber's /64).
+    ipv6_limit_prefix: Annotated[int, Field(ge=32, le=128)] = 64
 
     # The edge: which Host names are answered ("*" any, "*.example.com" a domain and its
     # subdomains), which browser origins may call the API, how large a body may be.

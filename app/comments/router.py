@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from app.articles.deps import ArticleRef
 from app.auth.deps import CommentModerator
 from app.caching import cache_for, tag
-from app.client import ClientAddress
+from app.client import ClientAddress, ClientKey
 from app.comments import service
 from app.comments.schemas import (
     CommentAccepted,
@@ -59,6 +59,7 @@ def post_comment(
     response: Response,
     session: SessionDep,
     client: ClientAddress,
+    client_key: ClientKey,
     policy: Annotated[CommentPolicy, Depends(_policy)],
     limiter: Annotated[Limiter, Depends(_limiter)],
     user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -75,6 +76,7 @@ def post_comment(
         article_ref=ref,
         data=data,
         client=client,
+        client_key=client_key,
         user_agent=user_agent,
         policy=policy,
         limiter=limiter,

@@ -86,14 +86,16 @@ def post_comment(
     article_ref: str,
     data: CommentCreate,
     client: str,
+    client_key: str,
     user_agent: str | None,
     policy: CommentPolicy,
     limiter: Limiter,
     now: datetime | None = None,
 ) -> Posted:
-    """Check the defences, file the comment and commit it."""
+    """Check the defences, file the comment and commit it. ``client`` is the address kept
+    with the comment; ``client_key`` what its limits count under (see app.client)."""
     now = now or utc_now()
-    rate = _check_limits(client, policy=policy, limiter=limiter)
+    rate = _check_limits(client_key, policy=policy, limiter=limiter)
     article = get_article(session, article_ref, now=now)
     assert article.id is not None
     if not article.comments_enabled:

@@ -9,6 +9,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from app.auth.deps import PrincipalDep, TickerEditor, TickerEditorView, require_scope
 from app.auth.scopes import Scope
 from app.caching import tag
+from app.client import ClientKey
 from app.db import SessionDep, SettingsDep
 from app.errors import problem_responses
 from app.openapi import TOKEN_OPTIONAL
@@ -39,9 +40,9 @@ def _list_query(
     return query
 
 
-async def _stream_slot(request: Request) -> AsyncIterator[TickerWatcher]:
+async def _stream_slot(request: Request, client: ClientKey) -> AsyncIterator[TickerWatcher]:
+    # Keyed as every other limit is: behind a trusted proxy, by the reader's address.
     watcher: TickerWatcher = request.app.state.ticker_watcher
-    client = request.client.host if request.client else "unknown"
     async with watcher.stream_slot(client):
         yield watcher
 

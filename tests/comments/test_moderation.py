@@ -34,6 +34,7 @@ def post(session: Session, article: Article, n: int, **fields: object) -> int:
         article_ref=str(article.id),
         data=data,
         client=f"198.51.100.{n}",
+        client_key=f"198.51.100.{n}",
         user_agent="test",
         policy=POLICY,
         limiter=MemoryLimiter(),

@@ -5,7 +5,7 @@ from collections import Counter
 
 import httpx2 as httpx
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from app.config import Settings
 from app.db import session_for
@@ -36,6 +36,40 @@ def test_forwarded_address_is_believed_only_from_a_trusted_proxy(settings: Setti
     with session_for(settings) as session:
         addresses = session.exec(select(Comment.client_ip).order_by(Comment.id)).all()
     assert addresses == ["127.0.0.1", "198.51.100.23"]
+
+
+def test_the_client_address_cannot_be_forged_or_multiplied(settings: Settings) -> None:
+    """Behind a trusted proxy: a client's own X-Forwarded-For line, sent before the
+    proxy's, is not believed; the addresses of one IPv6 /64 share one rate limit."""
+    with session_for(settings) as session:
+        article_id = make_article(session, "خبر").id
+    env = {
+        "AKHBAR_TRUSTED_PROXIES": "127.0.0.1",
+        "AKHBAR_COMMENTS_FLOOD_SECONDS": "0",
+        "AKHBAR_COMMENTS_RATE_LIMIT": "1/minute",
+    }
+    url = f"/v1/articles/{article_id}/comments"
+    with running_server(settings.database_url, env=env) as base_url:
+        forged = httpx.post(
+            base_url + url,
+            json=body(1),
+            headers=[("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "198.51.100.23")],
+        )
+        same_network = [
+            httpx.post(
+                base_url + url, json=body(n), headers={"X-Forwarded-For": address}
+            ).status_code
+            for n, address in enumerate(
+                ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:DB8:1:2::1", "2001:db8:1:3::1"],
+                start=2,
+            )
+        ]
+
+    assert forged.status_code == 202
+    assert same_network == [202, 429, 429, 202]
+    with session_for(settings) as session:
+        addresses = session.exec(select(Comment.client_ip).order_by(col(Comment.id))).all()
+    assert addresses == ["198.51.100.23", "2001:db8:1:2::1", "2001:db8:1:3::1"]
 
 
 def test_workers_share_the_rate_limit_through_redis(
