@@ -237,26 +237,28 @@ class TestWritesWithNothingUniqueToShare:
 
 
 class TestComments:
-    def test_identical_comments_at_once_are_answered_without_a_500(
+    def test_identical_comments_at_once_are_stored_once(
         self, served: tuple[str, dict[str, str], int], database: Settings
     ) -> None:
         base_url, _admin, article_id = served
         for round_ in range(ROUNDS):
-            comment = {
-                "author_name": "قارئ",
-                "author_email": "reader@example.com",
-                "body": f"تعليق متكرر {round_}",
-            }
+            text = f"تعليق متكرر {round_}"
             answers = at_once(
-                base_url, "POST", f"/v1/articles/{article_id}/comments", lambda n, c=comment: c, {}
+                base_url,
+                "POST",
+                f"/v1/articles/{article_id}/comments",
+                # One reader, one text, whatever the address it types each time.
+                lambda n, t=text: {
+                    "author_name": "قارئ",
+                    "author_email": f"r{n}@example.com",
+                    "body": t,
+                },
+                {},
             )
 
-            counted = statuses(answers)
-            assert set(counted) <= {202, 409}
+            assert statuses(answers) == {202: 1, 409: CLIENTS - 1}
             with session_for(database) as session:
                 stored = session.exec(
-                    select(func.count())
-                    .select_from(Comment)
-                    .where(col(Comment.body) == comment["body"])
+                    select(func.count()).select_from(Comment).where(col(Comment.body) == text)
                 ).one()
-            assert stored == counted[202] >= 1
+            assert stored == 1

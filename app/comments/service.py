@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -104,18 +105,9 @@ def post_comment(
         )
     depth = _depth_under(session, data.parent_id, article_id=article.id)
     digest = body_hash(data.body)
-    duplicate = session.exec(
-        select(Comment.id).where(
-            Comment.article_id == article.id,
-            Comment.author_email == data.author_email,
-            Comment.body_hash == digest,
-        )
-    ).first()
-    if duplicate is not None:
-        raise Conflict(
-            "you have already posted this comment on this article",
-            arabic="سبق أن نشرت هذا التعليق على هذا الخبر",
-        )
+    duplicate_key = hashlib.sha256(f"{article.id}\n{client_key}\n{digest}".encode()).hexdigest()
+    if _is_duplicate(session, duplicate_key):
+        raise _duplicate()
 
     honest_status = CommentStatus.approved if policy.auto_approve else CommentStatus.pending
     status, held_reason = honest_status, None
@@ -135,6 +127,7 @@ def post_comment(
         author_url=data.author_url,
         body=data.body,
         body_hash=digest,
+        duplicate_key=duplicate_key,
         status=status,
         held_reason=held_reason,
         client_ip=client,
@@ -142,12 +135,20 @@ def post_comment(
         created_at=now,
         updated_at=now,
     )
-    session.add(comment)
-    session.flush()
-    if status is CommentStatus.approved:
-        refresh_comment_count(session, article.id)
-        comment_changed(session, comment, None, now=now, edited=False)
-    session.commit()
+    try:
+        session.add(comment)
+        session.flush()
+        if status is CommentStatus.approved:
+            refresh_comment_count(session, article.id)
+            comment_changed(session, comment, None, now=now, edited=False)
+        session.commit()
+    except IntegrityError:
+        # A simultaneous repost was stored first, or the article was purged meanwhile.
+        session.rollback()
+        if _is_duplicate(session, duplicate_key):
+            raise _duplicate() from None
+        get_article(session, article_ref, now=now)  # the 404 a vanished article gives
+        raise
     assert comment.id is not None
     shown = honest_status if held_reason == "honeypot" else status
     if shown is CommentStatus.spam:
@@ -177,6 +178,18 @@ def _check_limits(client: str, *, policy: CommentPolicy, limiter: Limiter) -> Ra
                 arabic=f"انتظر {wait} ثانية قبل أن تنشر تعليقًا آخر",
             )
     return rate
+
+
+def _is_duplicate(session: Session, duplicate_key: str) -> bool:
+    found = session.exec(select(Comment.id).where(Comment.duplicate_key == duplicate_key))
+    return found.first() is not None
+
+
+def _duplicate() -> Conflict:
+    return Conflict(
+        "you have already posted this comment on this article",
+        arabic="سبق أن نشرت هذا التعليق على هذا الخبر",
+    )
 
 
 def _depth_under(session: Session, parent_id: int | None, *, article_id: int) -> int:

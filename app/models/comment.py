@@ -26,8 +26,6 @@ class Comment(Timestamped, table=True):
         Index(None, "article_id", "status", "id"),
         # The moderation queue.
         Index(None, "status", "id"),
-        # Duplicate detection: the same body from the same address on the same article.
-        Index(None, "article_id", "author_email", "body_hash"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,6 +38,11 @@ class Comment(Timestamped, table=True):
     author_url: str | None = Field(default=None, max_length=URL_MAX)
     body: str = Field(sa_type=Text)
     body_hash: str = Field(max_length=64)
+    # The same text from the same client on the same article is one comment, whatever
+    # e-mail it gives (so the answer to a repost tells nothing about anyone's address):
+    # a digest of the three, unique, so that simultaneous reposts are stored once.
+    # Comments that came another way (an import) have none.
+    duplicate_key: str | None = Field(default=None, max_length=64, unique=True)
     status: CommentStatus = Field(
         default=CommentStatus.pending,
         sa_column=Column(
