@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 4 << 20
+    # A write without a token (a reader's comment) needs kilobytes, not megabytes.
+    max_public_body_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 64 << 10
     # Strict-Transport-Security max-age, for deployments served only over HTTPS; 0 = off.
     hsts_seconds: Annotated[int, Field(ge=0, le=63_072_000)] = 0
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -210,12 +210,21 @@ def _arabic_count(count: int) -> str:
     return f"{count} حقلًا غير صالح"
 
 
+# A problem lists the first few bad fields, and counts them all: the answer to a body of
+# a thousand mistakes stays small.
+MAX_LISTED_ERRORS = 20
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = _field_errors(exc.errors())
-    count = len(errors)
+    raw = exc.errors()
+    count = len(raw)
     detail = f"{count} invalid field{'s' if count != 1 else ''} in the request"
     arabic = f"في الطلب {_arabic_count(count)}"
+    if count > MAX_LISTED_ERRORS:
+        detail += f" (the first {MAX_LISTED_ERRORS} listed)"
+        arabic += f" (أول {MAX_LISTED_ERRORS} منها مذكورة)"
+    errors = _field_errors(raw[:MAX_LISTED_ERRORS])
     return localized_problem(request, 422, detail, arabic, errors=errors)
 
 

@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         EdgeMiddleware,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
+        max_public_body_bytes=settings.max_public_body_bytes,
         allowed_hosts=settings.allowed_hosts,
         hsts_seconds=settings.hsts_seconds,
         access_log=access_log,

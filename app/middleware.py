@@ -45,6 +45,7 @@ class EdgeMiddleware:
         *,
         metrics: Metrics,
         max_body_bytes: int,
+        max_public_body_bytes: int | None = None,
         allowed_hosts: Sequence[str] = ("*",),
         hsts_seconds: int = 0,
         access_log: AccessLog | None = None,
@@ -53,6 +54,7 @@ class EdgeMiddleware:
         self.access_log = access_log
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.max_public_body_bytes = min(max_public_body_bytes or max_body_bytes, max_body_bytes)
         self.allowed_hosts = [host.lower() for host in allowed_hosts]
         self.headers = list(SECURITY_HEADERS)
         if hsts_seconds:
@@ -97,19 +99,26 @@ class EdgeMiddleware:
             await send(message)
 
         received = 0
+        # A request without a token is a reader's (the only anonymous write is a comment):
+        # its body gets the small limit.
+        limit = (
+            self.max_body_bytes
+            if "authorization" in request_headers
+            else self.max_public_body_bytes
+        )
 
         async def receive_within_limit() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         self.metrics.in_flight.inc()
         try:
-            refusal = self._refusal(scope, request_headers)
+            refusal = self._refusal(scope, request_headers, limit)
             if refusal is not None:
                 await refusal(app_scope, receive, send_with_headers)
             else:
@@ -141,7 +150,7 @@ class EdgeMiddleware:
                 self.access_log.write(request_id, fields)
             request_id_var.reset(token)
 
-    def _refusal(self, scope: Scope, headers: dict[str, str]) -> Response | None:
+    def _refusal(self, scope: Scope, headers: dict[str, str], limit: int) -> Response | None:
         if "*" not in self.allowed_hosts and not _host_allowed(
             headers.get("host", ""), self.allowed_hosts
         ):
@@ -151,8 +160,8 @@ class EdgeMiddleware:
         if b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
             return _nul_problem("query")
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return problem_response(413, str(BodyTooLarge(self.max_body_bytes).detail))
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return problem_response(413, str(BodyTooLarge(limit).detail))
         return None
 
 

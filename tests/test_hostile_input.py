@@ -236,3 +236,67 @@ def test_unknown_fields_are_refused(
 
     refused(response, 422)
     assert counts(session) == before
+
+
+class TestBoundedCost:
+    """A body built to make validation slow, or its answer huge, is refused small."""
+
+    @pytest.mark.parametrize(
+        "shape",
+        [
+            {f"k{n}": n for n in range(200_000)},
+            {"title": "خبر", "tags": ["وسم"] * 100_000},
+        ],
+        ids=["unknown-keys", "list-items"],
+    )
+    def test_a_body_of_hundreds_of_thousands_of_values_is_refused_before_validation(
+        self, client: TestClient, session: Session, admin: dict, shape: dict
+    ) -> None:
+        before = counts(session)
+        body = json.dumps(shape).encode()
+        assert 1 << 20 < len(body) < 4 << 20  # within the body limit for a token
+
+        response = client.post(
+            "/v1/articles", content=body, headers={**admin, "Content-Type": "application/json"}
+        )
+
+        refused(response, 413)
+        assert response.json()["detail"] == (
+            "the body holds more than 10000 values (keys, items and scalars): "
+            "no request here needs as many"
+        )
+        assert counts(session) == before
+
+    def test_many_mistakes_are_counted_and_the_first_twenty_listed(
+        self, client: TestClient, session: Session, admin: dict
+    ) -> None:
+        body = {"title": "خبر", **{f"unknown_{n}": n for n in range(500)}}
+
+        response = client.post("/v1/articles", json=body, headers=admin)
+
+        refused(response, 422)
+        problem = response.json()
+        assert problem["detail"] == "500 invalid fields in the request (the first 20 listed)"
+        assert [e["loc"] for e in problem["errors"]] == [
+            ["body", f"unknown_{n}"] for n in range(20)
+        ]
+        assert len(response.content) < 4096
+
+    def test_a_reader_s_body_gets_the_small_limit(
+        self, client: TestClient, session: Session, admin: dict
+    ) -> None:
+        comment = {"author_name": "قارئ", "author_email": "r@example.com", "body": "ن" * 40_000}
+
+        anonymous = client.post("/v1/articles/1/comments", json=comment)
+        declared = client.post(
+            "/v1/articles/1/comments",
+            content=b"{}",
+            headers={"Content-Length": str(65 << 10), "Content-Type": "application/json"},
+        )
+
+        refused(anonymous, 413)
+        assert anonymous.json()["detail"] == (
+            "the request body is larger than the 65536 bytes accepted here"
+        )
+        assert declared.status_code == 413
+        assert counts(session)[2] == 0
