@@ -8,7 +8,15 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -60,6 +68,8 @@ class Settings(BaseSettings):
 
     # Shared state between workers (rate limits); in-process when unset.
     redis_url: str | None = Field(None, pattern=r"^(rediss?|unix)://")
+    # When set, /metrics answers only `Authorization: Bearer <this>` (the scraper's).
+    metrics_token: SecretStr | None = Field(None, min_length=16)
     redis_prefix: str = Field("akhbar:", min_length=1, max_length=100)
 
     # Reader comments: the names are part of the contract.

@@ -1,9 +1,13 @@
 """Liveness and readiness probes for orchestrators and load balancers."""
 
-from fastapi import APIRouter, Request, Response
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.errors import problem_responses
+from app.db import SettingsDep
+from app.errors import Unauthorized, problem_responses
 from app.ops.schemas import Health, Readiness
 from app.ops.service import check_ready, rate_limits_state
 
@@ -38,6 +42,22 @@ def readyz(request: Request) -> Readiness:
     return Readiness(revisions=sorted(revisions), rate_limits=rate_limits_state(state.limiter))
 
 
+def _scraper(
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """With AKHBAR_METRICS_TOKEN set, only the scraper that sends it may read /metrics
+    (which shows what admins do, and how much)."""
+    if settings.metrics_token is None:
+        return
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    if not hmac.compare_digest((authorization or "").encode(), expected):
+        raise Unauthorized(
+            "/metrics needs the token set in AKHBAR_METRICS_TOKEN",
+            token_presented=authorization is not None,
+        )
+
+
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
@@ -51,11 +71,14 @@ def readyz(request: Request) -> Readiness:
                     'status="200"} 42.0\n',
                 }
             },
-        }
+        },
+        **problem_responses(401),
     },
+    dependencies=[Depends(_scraper)],
 )
 def metrics(request: Request) -> Response:
     """Request counts and latency histograms by method, route template and status,
     requests in flight and database pool use, in the Prometheus text format, for every
-    worker of this server. Expose it to your scraper, not to the internet."""
+    worker of this server. Expose it to your scraper, not to the internet; with
+    `AKHBAR_METRICS_TOKEN` set, it answers only `Authorization: Bearer <that token>`."""
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

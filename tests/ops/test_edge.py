@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlmodel import Session, func, select
 
 from app.auth.scopes import Scope
@@ -241,6 +242,28 @@ class TestCors:
 
 
 class TestMetrics:
+    def test_with_a_token_set_only_the_scraper_reads_them(self, settings: Settings) -> None:
+        token = "scraper-secret-0123456789"
+        with edge_client(settings, metrics_token=SecretStr(token)) as client:
+            answers = {
+                "none": client.get("/metrics"),
+                "wrong": client.get("/metrics", headers={"Authorization": "Bearer guessed"}),
+                "api token": client.get("/metrics", headers={"Authorization": "Bearer akh_x"}),
+                "scraper": client.get("/metrics", headers={"Authorization": f"Bearer {token}"}),
+            }
+
+        assert {name: r.status_code for name, r in answers.items()} == {
+            "none": 401,
+            "wrong": 401,
+            "api token": 401,
+            "scraper": 200,
+        }
+        assert answers["none"].headers["www-authenticate"] == 'Bearer realm="akhbar"'
+        assert answers["none"].json()["detail"] == (
+            "/metrics needs the token set in AKHBAR_METRICS_TOKEN"
+        )
+        assert "akhbar_http_requests_total" in answers["scraper"].text
+
     def test_requests_are_counted_by_route_template(self, client: TestClient) -> None:
         for slug in ["خبر-أول", "خبر-ثان", "%D8%AE%D8%A8%D8%B1"]:
             assert client.get(f"/v1/articles/{slug}").status_code == 404
