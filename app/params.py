@@ -1,11 +1,11 @@
 """Request parameter types shared by several domains."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 # Ids are PostgreSQL INTEGERs: anything larger names nothing, and must not overflow.
 ID_MAX = 2**31 - 1
@@ -24,5 +24,14 @@ def _iso_text(value: Any) -> Any:
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
 
 
-# A moment in time, sent as ISO 8601 text with an offset.
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+def _in_utc(value: datetime) -> datetime:
+    # Stored and compared in UTC: 9999-12-31T23:59:59-14:00 is in the year 10000 there,
+    # which no datetime (and no database) holds.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("this time is outside the years 1 to 9999 in UTC") from None
+
+
+# A moment in time, sent as ISO 8601 text with an offset; held in UTC.
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]

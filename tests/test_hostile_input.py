@@ -9,7 +9,9 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
+from sqlalchemy import Engine, delete, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, func, select
 
 from app.models import Article, Category, Comment, TickerHeadline, WebhookSubscription
 from tests.conftest import BACKENDS
@@ -299,4 +301,88 @@ class TestBoundedCost:
             "the request body is larger than the 65536 bytes accepted here"
         )
         assert declared.status_code == 413
+        assert counts(session)[2] == 0
+
+
+class TestValuesAtTheEdges:
+    """Values at the ends of what a type holds are a 422, never a 500 (SQLite and
+    PostgreSQL)."""
+
+    @pytest.fixture(params=BACKENDS)
+    def backend(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
+    @pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+    def test_a_time_outside_the_calendar_in_utc(
+        self, client: TestClient, session: Session, admin: dict, moment: str
+    ) -> None:
+        before = counts(session)
+        answers = [
+            client.get("/v1/articles", params={"published_after": moment}),
+            client.get("/v1/articles", params={"published_before": moment}),
+            client.get("/v1/search", params={"q": "خبر", "published_after": moment}),
+            client.post(
+                "/v1/articles",
+                json={"title": "خبر", "status": "published", "published_at": moment},
+                headers=admin,
+            ),
+            client.post("/v1/ticker", json={"text": "نبأ", "ends_at": moment}, headers=admin),
+            client.post(
+                "/v1/tokens",
+                json={"name": "أداة", "scopes": ["admin"], "expires_at": moment},
+                headers=admin,
+            ),
+        ]
+
+        for response in answers:
+            refused(response, 422)
+            assert response.json()["errors"][0]["message"] == (
+                "Value error, this time is outside the years 1 to 9999 in UTC"
+            )
+        assert counts(session) == before
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/v1/articles/%2500",
+            "/v1/articles/a%2500b",
+            "/v1/articles?category=%2500",
+            "/v1/articles?tag=x%2500",
+            "/v1/search?q=خبر&author=%2500",
+            "/v1/categories/%2500",
+            "/v1/articles/a%2500/comments",
+        ],
+    )
+    def test_a_nul_behind_a_second_encoding(
+        self, client: TestClient, admin: dict, url: str
+    ) -> None:
+        response = client.get(url)
+
+        assert response.status_code in (404, 422), response.text
+        assert response.headers["content-type"] == PROBLEM
+
+    def test_a_comment_on_an_article_purged_meanwhile_is_its_404(
+        self, client: TestClient, session: Session, engine: Engine
+    ) -> None:
+        article_id = make_article(session, "خبر يُمحى").id
+        purged = []
+
+        def purge_first(_session: OrmSession, *_args: object) -> None:
+            # Between the comment's look-up of its article and its insert.
+            if not purged:
+                purged.append(article_id)
+                with engine.begin() as connection:
+                    connection.execute(delete(Article).where(col(Article.id) == article_id))
+
+        event.listen(OrmSession, "before_flush", purge_first)
+        try:
+            response = client.post(
+                f"/v1/articles/{article_id}/comments",
+                json={"author_name": "قارئ", "author_email": "r@example.com", "body": "تعليق"},
+            )
+        finally:
+            event.remove(OrmSession, "before_flush", purge_first)
+
+        assert purged == [article_id]
+        refused(response, 404)
         assert counts(session)[2] == 0

@@ -81,7 +81,11 @@ def normalize_ref(ref: str) -> str:
     in the decoded value, which no real slug contains, since slugs have no ``%``.
     """
     if _PERCENT_ESCAPE.search(ref):
-        # Not UTF-8 once decoded: look it up as sent, and find nothing.
+        # Not UTF-8 once decoded, or a NUL or other control hidden behind the second
+        # encoding (which PostgreSQL cannot even compare): look it up as sent, and find
+        # nothing.
         with suppress(UnicodeDecodeError):
-            ref = unquote(ref, errors="strict")
+            decoded = unquote(ref, errors="strict")
+            if not any(unicodedata.category(char) == "Cc" for char in decoded):
+                ref = decoded
     return nfc(ref)
