@@ -5,7 +5,11 @@ ignores VARCHAR lengths: the app checks them, on the text as it will be stored, 
 databases accept and refuse the same input.
 """
 
+import re
+import unicodedata
+from ipaddress import IPv6Address
 from typing import Annotated, Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
@@ -89,12 +93,58 @@ Title = Annotated[str, _line(TITLE_MAX), _NoBidi, _Visible, _Clean]
 Excerpt = Annotated[str, StringConstraints(max_length=EXCERPT_MAX), _Clean]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), _Clean]
 Body = Annotated[str, StringConstraints(max_length=BODY_MAX), _Clean]
-# An absolute http(s) URL: no javascript:, data: or relative references.
+# Characters a URL never holds as such (RFC 3986): where one is stored and echoed into an
+# attribute, a quote or an angle bracket would end it.
+_NOT_IN_URLS = frozenset('"<>\\^`{|}')
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
+
+
+def _web_url(value: str) -> str:
+    """An absolute http(s) URL, parsed and written out again: scheme and host in lower
+    case (an international host in its IDNA form), any other non-ASCII character
+    percent-encoded. No javascript:, data: or relative reference; no space, control,
+    invisible or bidi character, quote or angle bracket anywhere in it."""
+    if any(char in _NOT_IN_URLS or unicodedata.category(char)[0] in "CZ" for char in value):
+        raise ValueError(
+            "a URL holds no spaces, quotes, angle brackets or control or invisible characters"
+        )
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+        if not host.startswith("[") and not host.isascii():
+            host = host.encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        raise ValueError("not a valid host or port") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise ValueError("an absolute http:// or https:// URL")
+    if ":" in host:  # an IPv6 literal, which urlsplit gives without its brackets
+        try:
+            host = f"[{IPv6Address(host)}]"
+        except ValueError:
+            raise ValueError("not a valid host") from None
+    elif not _HOST.fullmatch(host):
+        raise ValueError("not a valid host")
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (f"{userinfo}@" if userinfo else "") + host + (f":{port}" if port else "")
+    # A single quote is allowed in URLs but ends a single-quoted attribute: encoded.
+    safe = "/?#[]@!$&()*+,;=:%~-._"
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            quote(netloc, safe=safe),
+            quote(parts.path, safe=safe),
+            quote(parts.query, safe=safe),
+            quote(parts.fragment, safe=safe),
+        )
+    )
+
+
 WebUrl = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, max_length=URL_MAX, pattern=r"^(?i:https?)://[^\s/?#]+[^\s]*$"
-    ),
+    StringConstraints(strip_whitespace=True, max_length=URL_MAX),
+    AfterValidator(_web_url),
     _Clean,
 ]
 _CleanLine = BeforeValidator(_one_clean_line)

@@ -565,3 +565,24 @@ class TestProblemsInArabic:
             assert response.headers["content-language"] == "ar"
             assert "Accept-Language" in response.headers["vary"]
         assert answers["invalid"].json()["errors"][0]["loc"] == ["body", "author_name"]
+
+
+class TestLinksThatAreEchoed:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            'https://example.org/"><script>alert(1)</script>',
+            "https://example.org/\u202egpj.exe",
+            "javascript:alert(1)",
+        ],
+    )
+    def test_an_author_url_that_would_break_out_is_refused(
+        self, make_client: Callable[..., TestClient], session: Session, article: Article, url: str
+    ) -> None:
+        response = make_client().post(
+            f"/v1/articles/{article.id}/comments", json=comment(author_url=url)
+        )
+
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "author_url"]
+        assert stored(session) == []

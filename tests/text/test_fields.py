@@ -3,7 +3,7 @@
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from app.text.fields import Name, Slug
+from app.text.fields import Name, Slug, WebUrl
 
 
 class Form(BaseModel):
@@ -39,3 +39,49 @@ class TestFields:
     def test_bad_slug(self) -> None:
         with pytest.raises(ValidationError):
             Form(name="x", slug="Not A Slug")
+
+
+class Link(BaseModel):
+    url: WebUrl
+
+
+class TestWebUrl:
+    @pytest.mark.parametrize(
+        ("value", "stored"),
+        [
+            ("https://example.org/blog", "https://example.org/blog"),
+            ("HTTPS://Example.ORG/Blog", "https://example.org/Blog"),
+            (
+                "https://example.org/مقال?q=خبر",
+                "https://example.org/%D9%85%D9%82%D8%A7%D9%84?q=%D8%AE%D8%A8%D8%B1",
+            ),
+            ("https://مثال.إختبار/", "https://xn--mgbh0fb.xn--kgbechtv/"),
+            ("http://[2001:DB8::1]:8080/a", "http://[2001:db8::1]:8080/a"),
+            ("https://example.org/it's", "https://example.org/it%27s"),
+        ],
+    )
+    def test_parsed_and_written_out_again(self, value: str, stored: str) -> None:
+        assert Link(url=value).url == stored
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            'https://example.org/"onmouseover="alert(1)',
+            "https://example.org/<script>",
+            "https://example.org/a'><img src=x>",
+            "https://example.org/\u202etxt.exe",
+            "https://example.org/\u200fx",
+            "https://example.org/a b",
+            "https://example.org/\x07",
+            "javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+            "//example.org/x",
+            "example.org",
+            "https://exa mple.org/",
+            "https://example.org:99999/",
+            "https:///path",
+        ],
+    )
+    def test_anything_else_is_refused(self, value: str) -> None:
+        with pytest.raises(ValidationError):
+            Link(url=value)

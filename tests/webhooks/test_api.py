@@ -77,8 +77,8 @@ class TestSubscriptions:
     @pytest.mark.parametrize(
         ("body", "field", "message"),
         [
-            ({"url": "ftp://example.com/x"}, "url", "String should match pattern"),
-            ({"url": "javascript:alert(1)"}, "url", "String should match pattern"),
+            ({"url": "ftp://example.com/x"}, "url", "an absolute http:// or https:// URL"),
+            ({"url": "javascript:alert(1)"}, "url", "an absolute http:// or https:// URL"),
             ({"url": "http://127.0.0.1:9/x"}, "url", "127.0.0.1 is not a public address"),
             ({"url": "http://169.254.169.254/"}, "url", "169.254.169.254 is not a public"),
             ({"url": "http://localhost:8080/x"}, "url", "localhost is not a public address"),

@@ -23,6 +23,15 @@ from app.webhooks.targets import UnsafeTarget, check_url, resolve_target
         "http://[fc00::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
         "http://[::ffff:10.0.0.1]/hook",
+        # IPv6 forms that reach an IPv4 loopback or private address.
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64
+        "http://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 to the cloud metadata address
+        "http://[2002:7f00:1::1]/hook",  # 6to4
+        "http://[2002:c0a8:0101::1]/hook",  # 6to4 of 192.168.1.1
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible
+        "http://[::10.1.2.3]/hook",
+        "http://[2001:0:7f00:1:0:0:0:0]/hook",  # Teredo with a loopback server
+        "http://[64:ff9b:1::a00:1]/hook",  # local-use NAT64
         "http://224.0.0.1/hook",
         "http://2130706433/hook",
     ],
@@ -37,6 +46,8 @@ def test_private_and_local_addresses_are_refused(url: str) -> None:
     [
         ("https://8.8.8.8/hook", ["8.8.8.8"]),
         ("http://[2001:4860:4860::8888]:8443/hook", ["2001:4860:4860::8888"]),
+        ("http://[64:ff9b::808:808]/hook", ["64:ff9b::808:808"]),  # NAT64 to a public one
+        ("http://[2002:808:808::1]/hook", ["2002:808:808::1"]),  # 6to4 of a public one
     ],
 )
 def test_public_addresses_are_allowed(url: str, addresses: list[str]) -> None:
