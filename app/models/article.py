@@ -113,6 +113,16 @@ class Article(Timestamped, table=True):
         sa_relationship_kwargs={"order_by": "ArticleAuthor.position", "viewonly": True},
     )
 
+    def is_public_at(self, now: datetime) -> bool:
+        """Published, due and not deleted (``app.articles.service.is_public`` for one
+        loaded article): what the public may see of it, anywhere it is embedded."""
+        return (
+            self.status is ArticleStatus.published
+            and self.published_at is not None
+            and self.published_at <= now
+            and self.deleted_at is None
+        )
+
 
 class RevisionReason(StrEnum):
     update = "update"

@@ -6,7 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.auth.deps import PrincipalDep, TickerEditor, TickerEditorView, require_scope
+from app.auth.deps import (
+    ArticleEditorView,
+    PrincipalDep,
+    TickerEditor,
+    TickerEditorView,
+    require_scope,
+)
 from app.auth.scopes import Scope
 from app.caching import tag
 from app.client import ClientKey
@@ -63,6 +69,7 @@ def list_ticker(
     session: SessionDep,
     settings: SettingsDep,
     query: Annotated[TickerListQuery, Depends(_list_query)],
+    drafts: ArticleEditorView,
 ) -> TickerPage:
     """The headlines of the breaking-news bar: active, inside their time window, not linked
     to an article the public cannot see; by position, then newest first. Windows open
@@ -75,7 +82,7 @@ def list_ticker(
         tag(response, "ticker")
     return build_page(
         TickerPage,
-        [TickerHeadlinePublic.from_headline(row) for row in rows],
+        [TickerHeadlinePublic.from_headline(row, drafts_visible=drafts) for row in rows],
         limit=query.limit,
         next_cursor=next_cursor,
         request=request,
@@ -156,12 +163,12 @@ def reorder_ticker(data: TickerOrder, session: SessionDep, _editor: TickerEditor
     openapi_extra={TOKEN_OPTIONAL: True},
 )
 def get_ticker_headline(
-    headline_id: RowId, session: SessionDep, editor: TickerEditorView
+    headline_id: RowId, session: SessionDep, editor: TickerEditorView, drafts: ArticleEditorView
 ) -> TickerHeadlinePublic:
     """One headline; those not showing now are a 404 except to a token with
     `ticker:write`."""
     return TickerHeadlinePublic.from_headline(
-        service.get_headline(session, headline_id, editor=editor)
+        service.get_headline(session, headline_id, editor=editor), drafts_visible=drafts
     )
 
 
@@ -173,13 +180,18 @@ def get_ticker_headline(
     responses=problem_responses(401, 403, 422),
 )
 def create_ticker_headline(
-    data: TickerHeadlineCreate, response: Response, session: SessionDep, _editor: TickerEditor
+    data: TickerHeadlineCreate,
+    response: Response,
+    session: SessionDep,
+    _editor: TickerEditor,
+    drafts: ArticleEditorView,
 ) -> TickerHeadlinePublic:
     """A new headline, at the end of the bar unless `position` says otherwise. Text sent as
-    "label | text" without a `label` has the label split off. Needs `ticker:write`."""
-    headline = service.create_headline(session, data=data)
+    "label | text" without a `label` has the label split off. Needs `ticker:write`; linking
+    to an article the public cannot see (yet) needs `articles:write` too."""
+    headline = service.create_headline(session, data=data, drafts_visible=drafts)
     response.headers["Location"] = f"/v1/ticker/{headline.id}"
-    return TickerHeadlinePublic.from_headline(headline)
+    return TickerHeadlinePublic.from_headline(headline, drafts_visible=drafts)
 
 
 @router.patch(
@@ -189,12 +201,18 @@ def create_ticker_headline(
     responses=WRITE_PROBLEMS,
 )
 def update_ticker_headline(
-    headline_id: RowId, data: TickerHeadlineUpdate, session: SessionDep, _editor: TickerEditor
+    headline_id: RowId,
+    data: TickerHeadlineUpdate,
+    session: SessionDep,
+    _editor: TickerEditor,
+    drafts: ArticleEditorView,
 ) -> TickerHeadlinePublic:
     """Change the fields sent; linking to an article clears the URL and the other way
-    round. Needs `ticker:write`."""
+    round. Needs `ticker:write` (and `articles:write` to link to an article that is not
+    public)."""
     return TickerHeadlinePublic.from_headline(
-        service.update_headline(session, headline_id, data=data)
+        service.update_headline(session, headline_id, data=data, drafts_visible=drafts),
+        drafts_visible=drafts,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.articles.schemas import LANG_PATTERN, text_direction
+from app.db import utc_now
 from app.models import TickerHeadline
 from app.pagination import Page, PageQuery
 from app.params import ID_MAX, Moment
@@ -14,8 +15,14 @@ from app.text.fields import HeadlineLabel, HeadlineText, WebUrl
 
 class LinkedArticle(BaseModel):
     id: int = Field(examples=[42])
-    slug: str = Field(examples=["جولة-مفاوضات-جديدة-في-جنيف"])
-    title: str = Field(examples=["جولة مفاوضات جديدة في جنيف وسط آمالٍ حذِرة"])
+    slug: str | None = Field(
+        description="Null while the article is not public, to a token that cannot see "
+        "drafts (no `articles:write`).",
+        examples=["جولة-مفاوضات-جديدة-في-جنيف"],
+    )
+    title: str | None = Field(
+        description="Null as `slug` is.", examples=["جولة مفاوضات جديدة في جنيف وسط آمالٍ حذِرة"]
+    )
 
 
 class TickerHeadlinePublic(BaseModel):
@@ -37,19 +44,27 @@ class TickerHeadlinePublic(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_headline(cls, headline: TickerHeadline) -> "TickerHeadlinePublic":
+    def from_headline(
+        cls, headline: TickerHeadline, *, drafts_visible: bool = False
+    ) -> "TickerHeadlinePublic":
+        """The headline as a caller sees it: the slug and title of a linked article that
+        is not public only to one who may see drafts."""
         article = headline.article
+        linked = None
+        if article is not None and article.id is not None:
+            shown = drafts_visible or article.is_public_at(utc_now())
+            linked = LinkedArticle(
+                id=article.id,
+                slug=article.slug if shown else None,
+                title=article.title if shown else None,
+            )
         return cls(
             id=headline.id,
             text=headline.text,
             label=headline.label,
             lang=headline.lang,
             dir=text_direction(headline.lang),
-            article=(
-                LinkedArticle(id=article.id, slug=article.slug, title=article.title)
-                if article is not None and article.id is not None
-                else None
-            ),
+            article=linked,
             url=headline.url,
             position=headline.position,
             starts_at=headline.starts_at,

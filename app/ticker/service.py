@@ -113,11 +113,17 @@ def get_headline(
 
 
 def create_headline(
-    session: Session, *, data: TickerHeadlineCreate, now: datetime | None = None
+    session: Session,
+    *,
+    data: TickerHeadlineCreate,
+    drafts_visible: bool = True,
+    now: datetime | None = None,
 ) -> TickerHeadline:
+    """A new headline. ``drafts_visible``: whether the caller may link to an article the
+    public cannot see (a token with ``articles:write``)."""
     now = now or utc_now()
     label, text = label_and_text(data)
-    _ensure_article(session, data.article_id)
+    _ensure_article(session, data.article_id, drafts_visible=drafts_visible, now=now)
     position = data.position
     if position is None:
         last = session.exec(select(func.max(TickerHeadline.position))).one()
@@ -143,14 +149,20 @@ def create_headline(
 
 
 def update_headline(
-    session: Session, headline_id: int, *, data: TickerHeadlineUpdate, now: datetime | None = None
+    session: Session,
+    headline_id: int,
+    *,
+    data: TickerHeadlineUpdate,
+    drafts_visible: bool = True,
+    now: datetime | None = None,
 ) -> TickerHeadline:
+    """Change the fields ``data`` sets; ``drafts_visible`` as for ``create_headline``."""
     now = now or utc_now()
     headline = get_headline(session, headline_id, editor=True)
     shown_before = bool(showing_ids(session, [headline_id], now=now))
     fields = data.model_dump(exclude_unset=True)
     if fields.get("article_id"):
-        _ensure_article(session, fields["article_id"])
+        _ensure_article(session, fields["article_id"], drafts_visible=drafts_visible, now=now)
     # One link at most: setting one clears the other.
     if fields.get("article_id"):
         fields.setdefault("url", None)
@@ -222,9 +234,21 @@ def _announce(
     headline_window(session, headline, now=now)
 
 
-def _ensure_article(session: Session, article_id: int | None) -> None:
-    if article_id is not None and session.get(Article, article_id) is None:
-        raise InvalidInput(f"no article with id {article_id}", loc=("body", "article_id"))
+def _ensure_article(
+    session: Session, article_id: int | None, *, drafts_visible: bool, now: datetime
+) -> None:
+    """The article to link exists, and is public unless the caller may see drafts: to
+    one who may not, a draft is an article that does not exist (the same 422)."""
+    if article_id is None:
+        return
+    stmt = select(Article.id).where(Article.id == article_id)
+    if not drafts_visible:
+        stmt = stmt.where(is_public(now))
+    if session.exec(stmt).first() is None:
+        raise InvalidInput(
+            f"no {'' if drafts_visible else 'public '}article with id {article_id}",
+            loc=("body", "article_id"),
+        )
 
 
 def _reloaded(session: Session, headline: TickerHeadline) -> TickerHeadline:

@@ -124,16 +124,6 @@ def _forget_event(session: OrmSession) -> None:
 # Articles
 
 
-def public_now(article: Article, now: datetime) -> bool:
-    """``app.articles.service.is_public`` for one loaded article."""
-    return (
-        article.status is ArticleStatus.published
-        and article.published_at is not None
-        and article.published_at <= now
-        and article.deleted_at is None
-    )
-
-
 def scheduled_later(article: Article, now: datetime) -> bool:
     return (
         article.status is ArticleStatus.published
@@ -152,7 +142,7 @@ class SeenArticle:
 
     @classmethod
     def of(cls, article: Article, now: datetime) -> "SeenArticle":
-        if not public_now(article, now):
+        if not article.is_public_at(now):
             return cls()
         return cls(ArticleListItem.from_article(article), tuple(article_keys(article)))
 
@@ -164,7 +154,7 @@ def article_changed(
     assert article.id is not None
     subject = f"article-{article.id}"
     cancel_scheduled(session, subject, now)
-    public, scheduled = public_now(article, now), scheduled_later(article, now)
+    public, scheduled = article.is_public_at(now), scheduled_later(article, now)
     current = None
     if public or scheduled:
         # Its terms as they are now, links written by this change included.

@@ -216,3 +216,56 @@ class TestReorder:
         headline = make_headline(session, "خبر")
 
         assert client.put("/v1/ticker/order", json={"ids": [headline.id]}).status_code == 401
+
+
+class TestScopes:
+    """A `ticker:write` token learns nothing of articles the public cannot see."""
+
+    def test_linking_to_a_draft_needs_articles_write(
+        self, client: TestClient, session: Session, editor: dict
+    ) -> None:
+        draft = make_article(session, "مسودة سرية", status="draft")
+        both = bearer(make_token(session, Scope.ticker_write, Scope.articles_write))
+
+        to_draft = client.post(
+            "/v1/ticker", json={"text": "نبأ", "article_id": draft.id}, headers=editor
+        )
+        to_nothing = client.post(
+            "/v1/ticker", json={"text": "نبأ", "article_id": 999}, headers=editor
+        )
+        by_both = client.post(
+            "/v1/ticker", json={"text": "نبأ", "article_id": draft.id}, headers=both
+        )
+
+        assert to_draft.status_code == to_nothing.status_code == 422
+        assert to_draft.json()["errors"] == [
+            {
+                "loc": ["body", "article_id"],
+                "message": f"no public article with id {draft.id}",
+                "type": "value_error",
+            }
+        ]
+        assert to_nothing.json()["detail"] == "no public article with id 999"
+        assert by_both.status_code == 201
+        assert by_both.json()["article"] == {
+            "id": draft.id,
+            "slug": "مسودة-سرية",
+            "title": "مسودة سرية",
+        }
+
+    def test_a_link_to_an_article_gone_private_shows_only_its_id(
+        self, client: TestClient, session: Session, editor: dict
+    ) -> None:
+        article = make_article(session, "خبر سحب")
+        headline = make_headline(session, "نبأ مرتبط", article_id=article.id)
+        admin = bearer(make_token(session, Scope.admin))
+        client.patch(f"/v1/articles/{article.id}", json={"status": "draft"}, headers=admin)
+
+        listed = client.get("/v1/ticker", params={"all": "true"}, headers=editor).json()["data"]
+        one = client.get(f"/v1/ticker/{headline.id}", headers=editor).json()
+        to_admin = client.get(f"/v1/ticker/{headline.id}", headers=admin).json()
+
+        hidden = {"id": article.id, "slug": None, "title": None}
+        assert [item["article"] for item in listed] == [hidden]
+        assert one["article"] == hidden
+        assert to_admin["article"] == {"id": article.id, "slug": "خبر-سحب", "title": "خبر سحب"}
