@@ -1,9 +1,8 @@
 """Liveness and readiness probes for orchestrators and load balancers."""
 
 import hmac
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.db import SettingsDep
@@ -42,14 +41,12 @@ def readyz(request: Request) -> Readiness:
     return Readiness(revisions=sorted(revisions), rate_limits=rate_limits_state(state.limiter))
 
 
-def _scraper(
-    settings: SettingsDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
+def _scraper(request: Request, settings: SettingsDep) -> None:
     """With AKHBAR_METRICS_TOKEN set, only the scraper that sends it may read /metrics
     (which shows what admins do, and how much)."""
     if settings.metrics_token is None:
         return
+    authorization = request.headers.get("authorization")
     expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
     if not hmac.compare_digest((authorization or "").encode(), expected):
         raise Unauthorized(
