@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 4 << 20
     # A write without a token (a reader's comment) needs kilobytes, not megabytes.
     max_public_body_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 64 << 10
+    # A request's head (request line and headers): its largest size (431 beyond), and how
+    # long it may take to arrive (408 after); see app.http_server.
+    http_max_head_bytes: Annotated[int, Field(ge=8 << 10, le=1 << 20)] = 64 << 10
+    http_head_timeout_seconds: Annotated[float, Field(ge=0.1, le=300)] = 10.0
     # Strict-Transport-Security max-age, for deployments served only over HTTPS; 0 = off.
     hsts_seconds: Annotated[int, Field(ge=0, le=63_072_000)] = 0
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -1,39 +1,118 @@
-"""The HTTP/1.1 protocol ``akhbar serve`` runs: uvicorn's httptools protocol, except that a
-request it cannot parse is answered with a problem document, like every other refusal.
+"""The HTTP/1.1 protocol ``akhbar serve`` runs: uvicorn's httptools protocol, bounded.
 
-Such a request never reaches the app. The usual one is a URL with raw non-ASCII bytes
-(`curl '…?category=اقتصاد'` sends them as typed): HTTP allows only ASCII in the request
-line, so the parser refuses it. Where uvicorn answers a bare ``text/plain`` line, the
-client gets the same ``application/problem+json`` as any 400, saying how to send it.
+What happens here happens before the app sees a request, so it answers as the app would
+(an ``application/problem+json`` document), then closes the connection:
+
+- a request the parser cannot read is a 400. The usual one is a URL with raw non-ASCII
+  bytes (`curl '…?category=اقتصاد'` sends them as typed): HTTP allows only ASCII in the
+  request line. Uvicorn answers a bare ``text/plain`` line; here it says how to send it.
+- a header section larger than ``AKHBAR_HTTP_MAX_HEAD_BYTES`` is a 431, as soon as that
+  many bytes have come without its end (the parser would otherwise buffer a header line
+  of any size: eight connections sending 64 MiB lines grew a worker by 512 MiB);
+- a request head not complete ``AKHBAR_HTTP_HEAD_TIMEOUT_SECONDS`` after the connection
+  opened or its previous answer went out is a 408 (a client that sends a header byte
+  every few seconds would otherwise hold a connection forever). Idle keep-alive
+  connections are closed by uvicorn's own keep-alive timeout.
 """
+
+import asyncio
+from functools import cache
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app.config import Settings, load_settings
 from app.errors import PROBLEM_MEDIA_TYPE, problem_type
 
 UNPARSABLE_DETAIL = (
     "this is not a valid HTTP request: a URL must be ASCII, with any other character "
     "percent-encoded (curl: -G --data-urlencode 'q=…'; browsers and HTTP libraries do it)"
 )
+HEAD_END = b"\r\n\r\n"
+
+
+@cache
+def _settings() -> Settings:
+    # The worker's own settings, read once: the server checked them before it started.
+    return load_settings()
 
 
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
+    _head_bytes = 0
+    _in_head = True
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            room = _settings().http_max_head_bytes - self._head_bytes
+            # The head may end inside this chunk, and a body follow it: only the head counts.
+            if len(data) > room and HEAD_END not in data[: room + len(HEAD_END)]:
+                self._refuse(
+                    431,
+                    "Request Header Fields Too Large",
+                    f"the request's header section is larger than the "
+                    f"{_settings().http_max_head_bytes} bytes accepted here",
+                )
+                return
+            self._head_bytes += len(data)
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._stop_head_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._await_head()
+
     def send_400_response(self, msg: str) -> None:
-        body = orjson.dumps(
-            {
-                "type": problem_type(400),
-                "title": "Bad Request",
-                "status": 400,
-                "detail": UNPARSABLE_DETAIL,
-            }
+        self._refuse(400, "Bad Request", UNPARSABLE_DETAIL)
+
+    def _await_head(self) -> None:
+        self._in_head, self._head_bytes = True, 0
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(
+            _settings().http_head_timeout_seconds, self._head_timed_out
         )
-        head = [b"HTTP/1.1 400 Bad Request"]
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._in_head and self._head_bytes and not self.transport.is_closing():
+            self._refuse(
+                408,
+                "Request Timeout",
+                f"the request's head did not arrive within "
+                f"{_settings().http_head_timeout_seconds:g} s",
+            )
+        elif self._in_head and not self.transport.is_closing():
+            self.transport.close()  # nothing was asked: nothing to answer
+
+    def _refuse(self, status: int, title: str, detail: str) -> None:
+        body = orjson.dumps(
+            {"type": problem_type(status), "title": title, "status": status, "detail": detail}
+        )
+        head = [f"HTTP/1.1 {status} {title}".encode()]
         head += [name + b": " + value for name, value in self.server_state.default_headers]
         head += [
             b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
             b"content-length: %d" % len(body),
             b"connection: close",
         ]
+        self._stop_head_timer()
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         self.transport.close()

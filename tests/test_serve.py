@@ -1,9 +1,11 @@
 """From a fresh database to answers over real HTTP: migrate, demo, serve, curl."""
 
+import contextlib
 import json
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -114,21 +116,36 @@ class TestReadmeCommands:
         assert len(readme_curl_commands()) >= 5
 
 
-class TestRefusedBeforeTheApp:
-    def test_raw_non_ascii_in_the_request_line_is_a_problem(self, demo_server: str) -> None:
-        host, port = demo_server.removeprefix("http://").split(":")
-        with socket.create_connection((host, int(port)), timeout=5) as connection:
-            connection.sendall(
-                "GET /v1/articles?category=اقتصاد HTTP/1.1\r\nHost: x\r\n\r\n".encode()
-            )
-            raw = b""
+def exchange(base_url: str, *parts: bytes, pause: float = 0) -> tuple[bytes, dict]:
+    """Send ``parts`` on a raw connection (pausing ``pause`` s before the last one), read
+    until the server closes it; the status line and the problem it answered."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        try:
+            for n, part in enumerate(parts):
+                if pause and n == len(parts) - 1:
+                    time.sleep(pause)
+                connection.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before we finished sending: the answer is waiting
+        raw = b""
+        with contextlib.suppress(ConnectionResetError):
             while chunk := connection.recv(65536):
                 raw += chunk
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b"connection: close" in head.lower()
+    return head.splitlines()[0], json.loads(body)
 
-        head, body = raw.split(b"\r\n\r\n", 1)
-        assert head.splitlines()[0] == b"HTTP/1.1 400 Bad Request"
-        assert b"content-type: application/problem+json" in head.lower()
-        assert json.loads(body) == {
+
+class TestRefusedBeforeTheApp:
+    def test_raw_non_ascii_in_the_request_line_is_a_problem(self, demo_server: str) -> None:
+        status, problem = exchange(
+            demo_server, "GET /v1/articles?category=اقتصاد HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        )
+
+        assert status == b"HTTP/1.1 400 Bad Request"
+        assert problem == {
             "type": "/problems/bad-request",
             "title": "Bad Request",
             "status": 400,
@@ -151,3 +168,49 @@ def test_a_served_test_fails_on_the_errors_its_server_logged() -> None:
     )
 
     assert server_errors(log) == log.splitlines()[2:4] + log.splitlines()[5:]
+
+    def test_an_oversized_header_section_is_a_431_before_it_is_all_read(
+        self, demo_server: str
+    ) -> None:
+        started = time.monotonic()
+        status, problem = exchange(
+            demo_server,
+            b"GET /v1/articles HTTP/1.1\r\nHost: x\r\nX-Padding: ",
+            *[b"a" * 65536] * 64,  # 4 MiB of one header line
+            b"\r\n\r\n",
+        )
+
+        assert status == b"HTTP/1.1 431 Request Header Fields Too Large"
+        assert problem["detail"] == (
+            "the request's header section is larger than the 65536 bytes accepted here"
+        )
+        assert time.monotonic() - started < 5
+
+    def test_a_large_body_is_not_a_large_head(self, demo_server: str) -> None:
+        body = b"{" + b" " * (1 << 20) + b"}"
+        response = httpx.post(
+            f"{demo_server}/v1/articles",
+            content=body,
+            headers={"Authorization": "Bearer akh_nonsense", "Content-Type": "application/json"},
+        )
+
+        assert response.status_code == 401
+
+
+def test_a_head_that_never_ends_is_a_408(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'news.db'}"
+    akhbar("migrate", database_url=url)
+    env = {"AKHBAR_HTTP_HEAD_TIMEOUT_SECONDS": "1"}
+    with running_server(url, env=env) as base_url:
+        started = time.monotonic()
+        # A header byte now and then, never the end of the head (slowloris).
+        status, problem = exchange(
+            base_url, b"GET /healthz HTTP/1.1\r\n", b"Host: x\r\n", b"X-A: b", pause=0.5
+        )
+        waited = time.monotonic() - started
+        # The server still answers everyone else.
+        assert httpx.get(f"{base_url}/healthz").status_code == 200
+
+    assert status == b"HTTP/1.1 408 Request Timeout"
+    assert problem["detail"] == "the request's head did not arrive within 1 s"
+    assert 0.9 < waited < 5
