@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # closing), and how many streams one client may hold open per worker.
     ticker_poll_seconds: Annotated[float, Field(ge=0.1, le=10)] = 1.0
     ticker_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 4
+    # Open ticker streams per worker, all clients together (each holds a connection).
+    ticker_streams_max: Annotated[int, Field(ge=1, le=100_000)] = 1000
 
     # Shared state between workers (rate limits); in-process when unset.
     redis_url: str | None = Field(None, pattern=r"^(rediss?|unix)://")

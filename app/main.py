@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine,
             poll_seconds=settings.ticker_poll_seconds,
             streams_per_client=settings.ticker_streams_per_client,
+            streams_max=settings.ticker_streams_max,
         )
         app.state.limiter = create_limiter(settings.redis_url, prefix=settings.redis_prefix)
         app.state.change_counter = create_change_counter(settings, engine)

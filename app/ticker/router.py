@@ -94,7 +94,7 @@ def list_ticker(
     "/stream",
     summary="Follow the ticker live (Server-Sent Events)",
     response_class=EventSourceResponse,
-    responses=problem_responses(422, 429),
+    responses=problem_responses(422, 429, 503),
     # Each event's `data` is the JSON of a TickerPage: said so, for generated clients.
     openapi_extra={
         "responses": {

@@ -19,12 +19,22 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.errors import TooManyRequests
+from app.errors import AkhbarError, TooManyRequests
 from app.ticker import service
 from app.ticker.schemas import TickerHeadlinePublic, TickerListQuery, TickerPage
 
 STREAM_PAGE_SIZE = 100
 logger = logging.getLogger("akhbar.ticker")
+
+
+class StreamsFull(AkhbarError):
+    """Every stream this worker may hold is open: come back later (or to another worker)."""
+
+    status = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": "30"}
 
 
 @dataclass(frozen=True)
@@ -47,10 +57,18 @@ def read_public_ticker(session: Session) -> TickerSnapshot:
 
 
 class TickerWatcher:
-    def __init__(self, engine: Engine, *, poll_seconds: float, streams_per_client: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        poll_seconds: float,
+        streams_per_client: int,
+        streams_max: int,
+    ) -> None:
         self._engine = engine
         self._poll_seconds = poll_seconds
         self._streams_per_client = streams_per_client
+        self._streams_max = streams_max
         self._streams: Counter[str] = Counter()
         self._snapshot: TickerSnapshot | None = None
         self._changed = asyncio.Condition()
@@ -58,11 +76,17 @@ class TickerWatcher:
 
     @asynccontextmanager
     async def stream_slot(self, client: str) -> AsyncIterator[None]:
-        """Hold one of the client's stream slots (429 when it has them all)."""
+        """Hold one of the client's stream slots (429 when it has them all), and one of
+        this worker's (503 when all are taken, by however many clients)."""
         if self._streams[client] >= self._streams_per_client:
             raise TooManyRequests(
                 f"at most {self._streams_per_client} open ticker streams per client",
                 retry_after_seconds=30,
+            )
+        if self._streams.total() >= self._streams_max:
+            raise StreamsFull(
+                f"this server follows {self._streams_max} ticker streams already: reconnect "
+                "later, or poll GET /v1/ticker"
             )
         self._streams[client] += 1
         if self._task is None or self._task.done():

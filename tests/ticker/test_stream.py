@@ -190,6 +190,42 @@ class TestTickerStream:
         assert refused.json()["detail"] == "at most 2 open ticker streams per client"
         assert again_first.event == "ticker"
 
+    def test_limits_count_readers_behind_the_proxy_and_the_worker_as_a_whole(
+        self, settings: Settings
+    ) -> None:
+        env = {
+            "AKHBAR_TRUSTED_PROXIES": "127.0.0.1",
+            "AKHBAR_TICKER_STREAMS_PER_CLIENT": "1",
+            "AKHBAR_TICKER_STREAMS_MAX": "2",
+        }
+
+        def reader(address: str) -> dict[str, str]:
+            return {"X-Forwarded-For": address}
+
+        with (
+            running_server(settings.database_url, env=env) as base_url,
+            stream(base_url, headers=reader("198.51.100.1")) as first,
+            stream(base_url, headers=reader("198.51.100.2")) as second,
+        ):
+            # Two readers behind one proxy each get their own stream…
+            first.next()
+            second.next()
+            # …one of them, no second one…
+            again = httpx.get(
+                f"{base_url}/v1/ticker/stream", headers=reader("198.51.100.1"), timeout=10
+            )
+            # …and a third reader finds the worker full.
+            third = httpx.get(
+                f"{base_url}/v1/ticker/stream", headers=reader("198.51.100.3"), timeout=10
+            )
+
+        assert again.status_code == 429
+        assert third.status_code == 503
+        assert third.headers["retry-after"] == "30"
+        assert third.json()["detail"] == (
+            "this server follows 2 ticker streams already: reconnect later, or poll GET /v1/ticker"
+        )
+
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_quiet_stream_gets_a_heartbeat_comment_every_15_seconds(settings: Settings) -> None:
