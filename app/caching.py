@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
+from urllib.parse import parse_qsl, urlencode
 from weakref import WeakKeyDictionary
 
 import redis
@@ -176,6 +177,11 @@ class Entry:
     body: bytes
     route: object
 
+    @property
+    def size(self) -> int:
+        """Roughly the bytes it holds: what the cache's byte bound counts."""
+        return len(self.body) + sum(len(n) + len(v) for n, v in self.headers) + 200
+
 
 class ResponseCacheMiddleware:
     def __init__(
@@ -187,6 +193,7 @@ class ResponseCacheMiddleware:
         metrics: Metrics,
         seconds: float,
         max_entries: int,
+        max_bytes: int,
         max_entry_bytes: int = 1 << 20,
     ) -> None:
         self.app = app
@@ -196,7 +203,9 @@ class ResponseCacheMiddleware:
         self._metrics = metrics
         self._seconds = seconds
         self._max_entries = max_entries
-        self._max_entry_bytes = max_entry_bytes
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._max_entry_bytes = min(max_entry_bytes, max_bytes)
         self._entries: OrderedDict[bytes, Entry] = OrderedDict()
         self._pending: dict[bytes, tuple[int, asyncio.Future[Entry | None]]] = {}
         self._hits = metrics.cache_lookups.labels("hit")
@@ -210,7 +219,7 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, _private(send))
             return
         if_none_match = headers.get(b"if-none-match")
-        key = scope["raw_path"] + b"?" + scope["query_string"]
+        key = scope["raw_path"] + b"?" + _normalised(scope["query_string"])
         counter = self._counter() if self._seconds > 0 else None
         generation = counter.current() if counter is not None else None
         entry = self._entries.get(key)
@@ -223,7 +232,7 @@ class ResponseCacheMiddleware:
                 await self._hit(scope, send, key, entry, if_none_match)
                 return
         elif entry is not None:
-            del self._entries[key]
+            self._drop(key)
         if making is not None:
             # Something was written: one request makes the new answer, and those that ask
             # for it meanwhile wait for it rather than all query the database at once.
@@ -308,9 +317,26 @@ class ResponseCacheMiddleware:
         return self._horizon[1]
 
     def _store(self, key: bytes, entry: Entry) -> None:
+        """Keep ``entry``, then forget the least recently used until within both bounds."""
+        self._drop(key)
         self._entries[key] = entry
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._bytes += len(key) + entry.size
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: bytes) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(key) + entry.size
+
+
+def _normalised(query: bytes) -> bytes:
+    """One key for every spelling of one query: parameters in order, one percent-encoding.
+    (Parameters a route does not know are a 422, which is never kept.)"""
+    if not query:
+        return query
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    return urlencode(sorted(pairs), encoding="latin-1").encode("latin-1")
 
 
 def _is_public(headers: list[tuple[bytes, bytes]]) -> bool:

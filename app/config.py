@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     # scheduled changes end it sooner; 0 turns the cache off) and how many it keeps.
     response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
     response_cache_entries: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
+    # The bytes a worker's response cache may hold (least recently used go first).
+    response_cache_bytes: Annotated[int, Field(ge=1 << 20, le=1 << 34)] = 64 << 20
 
     # Webhooks: whether each API process also runs a delivery worker (turn it off when
     # `akhbar worker` runs apart), retries (exponential back-off from the base, with

@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=metrics,
         seconds=settings.response_cache_seconds,
         max_entries=settings.response_cache_entries,
+        max_bytes=settings.response_cache_bytes,
     )
     if settings.cors_origins:
         app.add_middleware(

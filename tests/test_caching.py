@@ -180,6 +180,49 @@ class TestResponseCache:
         assert [a["title"] for a in editor.json()["data"]] == ["مسودة"]
         assert len(limited.json()["data"]) == 1
 
+    def test_one_query_spelt_many_ways_is_one_entry(
+        self, client: TestClient, settings: Settings, article_id: int
+    ) -> None:
+        if not settings.is_sqlite:
+            pytest.skip("on PostgreSQL the response cache needs Redis (tested with servers)")
+        before = lookups(client)
+        answers = [
+            client.get(f"/v1/articles?{query}").content
+            for query in (
+                "limit=5&is_exclusive=false",
+                "is_exclusive=false&limit=5",
+                "limit=%35&is_exclusive=%66alse",
+            )
+        ]
+        after = lookups(client)
+
+        assert len(set(answers)) == 1
+        assert (after["miss"] - before.get("miss", 0), after["hit"] - before.get("hit", 0)) == (
+            1,
+            2,
+        )
+
+    def test_bounded_by_bytes_least_recently_used_first(
+        self, session: Session, settings: Settings
+    ) -> None:
+        if not settings.is_sqlite:
+            pytest.skip("on PostgreSQL the response cache needs Redis (tested with servers)")
+        # Six answers of about 300 KiB each, in a cache of 1 MiB: three fit.
+        ids = [
+            make_article(session, f"ملف {n}", body="<p>" + "كلمة " * 30_000 + "</p>").id
+            for n in range(6)
+        ]
+        small = settings.model_copy(update={"response_cache_bytes": 1 << 20})
+        with TestClient(create_app(small)) as client:
+            for article_id in ids:
+                client.get(f"/v1/articles/{article_id}")
+            before = lookups(client)
+            client.get(f"/v1/articles/{ids[-1]}")  # the newest is kept
+            client.get(f"/v1/articles/{ids[0]}")  # the oldest went to make room
+            after = lookups(client)
+
+        assert (after["hit"] - before.get("hit", 0), after["miss"] - before["miss"]) == (1, 1)
+
     def test_off_when_its_lifetime_is_zero(self, settings: Settings, article_id: int) -> None:
         off = settings.model_copy(update={"response_cache_seconds": 0})
         with TestClient(create_app(off)) as client:
