@@ -267,6 +267,10 @@ def comment_changed(
         return
     article = session.get_one(Article, comment.article_id)
     assert article.id is not None
+    if not article.is_public_at(now):
+        # Its comments are not public either (nor its slug, which a draft may change):
+        # its publication will announce the article, comments and all.
+        return
     data = CommentEventData(
         comment=CommentPublic.from_comment(comment),
         article=ArticleRef(id=article.id, slug=article.slug),

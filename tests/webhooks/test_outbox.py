@@ -305,6 +305,26 @@ class TestComments:
         ]
         assert all("reader@example.org" not in str(e.body) for e in events)
 
+    def test_nothing_is_said_of_comments_on_an_article_the_public_cannot_see(
+        self, client: TestClient, session: Session, admin: dict, article: Article
+    ) -> None:
+        comment_id = self.post(client, article)
+        # Unpublished, and its slug changed while a draft: the slug is not public.
+        unpublished = client.patch(
+            f"/v1/articles/{article.id}",
+            json={"status": "draft", "slug": "عنوان-لم-ينشر-بعد"},
+            headers=admin,
+        )
+        assert unpublished.status_code == 200, unpublished.text
+        before = len(outbox(session))
+
+        for change in ({"status": "approved"}, {"body": "رأي بعد التحرير"}, {"status": "spam"}):
+            response = client.patch(f"/v1/comments/{comment_id}", json=change, headers=admin)
+            assert response.status_code == 200, response.text
+
+        assert outbox(session)[before:] == []
+        assert "عنوان-لم-ينشر-بعد" not in str([e.body for e in outbox(session)])
+
     def test_a_held_comment_writes_nothing(
         self, client: TestClient, session: Session, admin: dict, article: Article
     ) -> None:
