@@ -120,36 +120,6 @@ class TestArticles:
                 owners = session.exec(select(Article.id).where(Article.slug == slug)).all()
             assert len(owners) == 1
 
-    def test_renames_to_one_slug_leave_one_owner(
-        self, served: tuple[str, dict[str, str], int], database: Settings
-    ) -> None:
-        base_url, admin, _article = served
-        for round_ in range(ROUNDS):
-            made = at_once(
-                base_url,
-                "POST",
-                "/v1/articles",
-                lambda n, r=round_: {"title": f"مقال {r} {n}"},
-                admin,
-            )
-            ids = [answer.json()["id"] for answer in made]
-            target = f"عنوان-موحد-{round_}"
-            answers = at_once(
-                base_url,
-                "PATCH",
-                lambda n, ids=ids: f"/v1/articles/{ids[n]}",
-                lambda n, t=target: {"slug": t},
-                admin,
-            )
-
-            assert statuses(answers) == {200: 1, 409: CLIENTS - 1}
-            assert {a.json()["detail"] for a in answers if a.status_code == 409} == {
-                f"another article has the slug {target!r}"
-            }
-            with session_for(database) as session:
-                owners = session.exec(select(Article.id).where(Article.slug == target)).all()
-            assert len(owners) == 1
-
 
 class TestTaxonomy:
     @pytest.mark.parametrize("plural", ["categories", "tags", "authors"])
@@ -171,34 +141,51 @@ class TestTaxonomy:
                 f"{kind} with slug {slug!r} already exists"
             }
 
-    def test_renames_to_one_slug_leave_one_owner(
-        self, served: tuple[str, dict[str, str], int], database: Settings
-    ) -> None:
-        base_url, admin, _article = served
-        for round_ in range(ROUNDS):
-            made = at_once(
-                base_url,
-                "POST",
-                "/v1/categories",
-                lambda n, r=round_: {"name": f"قسم {r} {n}", "slug": f"قسم-{r}-{n}"},
-                admin,
-            )
-            assert statuses(made) == {201: CLIENTS}
-            target = f"قسم-موحد-{round_}"
-            answers = at_once(
-                base_url,
-                "PATCH",
-                lambda n, r=round_: f"/v1/categories/قسم-{r}-{n}",
-                lambda n, t=target: {"slug": t},
-                admin,
-            )
 
-            assert statuses(answers) == {200: 1, 409: CLIENTS - 1}
-            with session_for(database) as session:
-                owners = session.exec(
-                    select(func.count()).select_from(Category).where(Category.slug == target)
-                ).one()
-            assert owners == 1
+@pytest.mark.parametrize(
+    ("plural", "field", "model", "taken"),
+    [
+        ("articles", "title", Article, "another article has the slug {!r}"),
+        ("categories", "name", Category, "a category with slug {!r} already exists"),
+    ],
+)
+def test_renames_to_one_slug_leave_one_owner(
+    served: tuple[str, dict[str, str], int],
+    database: Settings,
+    plural: str,
+    field: str,
+    model: type[Article] | type[Category],
+    taken: str,
+) -> None:
+    base_url, admin, _article = served
+    for round_ in range(ROUNDS):
+        made = at_once(
+            base_url,
+            "POST",
+            f"/v1/{plural}",
+            lambda n, r=round_: {field: f"عنوان {r} {n}"},
+            admin,
+        )
+        assert statuses(made) == {201: CLIENTS}
+        slugs = [answer.json()["slug"] for answer in made]
+        target = f"عنوان-موحد-{round_}"
+        answers = at_once(
+            base_url,
+            "PATCH",
+            lambda n, slugs=slugs: f"/v1/{plural}/{slugs[n]}",
+            lambda n, t=target: {"slug": t},
+            admin,
+        )
+
+        assert statuses(answers) == {200: 1, 409: CLIENTS - 1}
+        assert {a.json()["detail"] for a in answers if a.status_code == 409} == {
+            taken.format(target)
+        }
+        with session_for(database) as session:
+            owners = session.exec(
+                select(func.count()).select_from(model).where(model.slug == target)
+            ).one()
+        assert owners == 1
 
 
 class TestWritesWithNothingUniqueToShare:
