@@ -101,7 +101,9 @@ def get_article(
     (`If-None-Match` → 304) and for `If-Match` on a later `PATCH`.
 
     Drafts, archived, deleted and scheduled articles are a 404 to the public, exactly like
-    articles that never existed; a token with `articles:write` sees them all.
+    articles that never existed; a token with `articles:write` sees them, except a deleted
+    one: after a DELETE its URL is a 404 for everyone (editors list it with
+    `status=deleted` and bring it back with `undelete`).
     """
     article = service.get_article(session, ref, editor=editor)
     tag(response, *article_keys(article))

@@ -163,10 +163,15 @@ def get_article(
     """The article ``ref`` names (a numeric id, or a slug in any encoding or form).
 
     The public sees only public articles: anything else is the same 404 as an article that
-    never existed. A slug the article had before raises MovedPermanently to its new URL.
+    never existed. Editors see drafts, scheduled and archived ones too, but a deleted
+    article is gone from its URL for everyone, as a DELETE promises (it is listed with
+    ``status=deleted``, and ``undelete`` brings it back). A slug the article had before
+    raises MovedPermanently to its new URL.
     """
     stmt = select(Article).options(*_WITH_RELATIONS)
-    if not editor:
+    if editor:
+        stmt = stmt.where(col(Article.deleted_at).is_(None))
+    else:
         stmt = stmt.where(is_public(now or utc_now()))
     article_id = _as_id(ref)
     if article_id is not None:

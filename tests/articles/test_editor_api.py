@@ -570,6 +570,7 @@ class TestDeleteArticle:
         deleted = client.delete(f"/v1/articles/{article.id}", headers=editor)
         public = client.get(f"/v1/articles/{article.id}")
         seen_by_editor = client.get(f"/v1/articles/{article.id}", headers=editor)
+        listed = client.get("/v1/articles", params={"status": "deleted"}, headers=editor)
         edit_deleted = client.patch(
             f"/v1/articles/{article.id}", json={"title": "x"}, headers=editor
         )
@@ -577,7 +578,8 @@ class TestDeleteArticle:
 
         assert deleted.status_code == 204
         assert public.status_code == 404
-        assert seen_by_editor.json()["deleted_at"] is not None
+        assert seen_by_editor.status_code == 404  # gone from its URL, as DELETE promises
+        assert [a["id"] for a in listed.json()["data"]] == [article.id]
         assert edit_deleted.status_code == 409
         assert undeleted.status_code == 200
         assert undeleted.json()["deleted_at"] is None
