@@ -25,6 +25,11 @@ CURSOR_KIND = "search"
 FUZZY_BELOW = 3
 FUZZY_CANDIDATES = 200
 FUZZY_MIN_SIMILARITY = 0.45
+# Close spellings are for a name written another way: a word or three, of a name's
+# length. A query of a dozen long words that match nothing would otherwise look for
+# close spellings of every one across nearly the whole corpus (seconds per request).
+FUZZY_MAX_WORDS = 3
+FUZZY_MAX_WORD_LENGTH = 20
 MAX_OFFSET = 1000
 SNIPPET_WORDS = 24
 
@@ -125,8 +130,12 @@ def _fuzzy(
 ) -> list[Article]:
     """Articles whose title or excerpt has a word close to every query word (a name
     transliterated another way: "أستانا" for "الآستانة"), closest first."""
-    words = [t.tokens[0] for t in terms if not t.is_phrase and len(t.tokens[0]) >= 4]
-    if len(words) != len(terms):
+    words = [
+        t.tokens[0]
+        for t in terms
+        if not t.is_phrase and 4 <= len(t.tokens[0]) <= FUZZY_MAX_WORD_LENGTH
+    ]
+    if len(words) != len(terms) or len(words) > FUZZY_MAX_WORDS:
         return []
     if session.get_bind().dialect.name == "sqlite":
         grams = sorted({g for w in words for s in stems(w) for g in _substrings(s)})

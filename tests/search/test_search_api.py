@@ -2,7 +2,7 @@
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 from app.auth.scopes import Scope
@@ -223,6 +223,37 @@ class TestFuzzyFallback:
 
     def test_unrelated_words_are_not_fuzzy_hits(self, client: TestClient, corpus: None) -> None:
         assert found(client, "برتقال") == []
+
+    def test_close_spellings_are_looked_for_in_a_short_query_only(
+        self, client: TestClient, corpus: None, engine: Engine
+    ) -> None:
+        """A name in a word or three; not a dozen long words that match nothing, each of
+        which would be looked for across nearly the whole corpus."""
+        statements: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements.append(statement)
+
+        adversarial = " ".join(
+            clitic + word
+            for clitic in ("و", "ف", "ب")
+            for word in ("مستشفياتهم", "استراتيجياتها", "بروتوكولاتهم", "تكنولوجياتها")
+        )
+        assert len(adversarial) <= 200
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            short = client.get("/v1/search", params={"q": "أستانا"}).json()["data"]
+            statements_for_short = len(statements)
+            long = client.get("/v1/search", params={"q": adversarial})
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+
+        trigram_lookups = [s for s in statements if "article_trigram" in s or "<%" in s]
+        assert [h["match"] for h in short] == ["fuzzy"]
+        assert long.status_code == 200
+        # The short query looked for close spellings; the long one did not.
+        assert len(trigram_lookups) == 1
+        assert any("article_trigram" in s or "<%" in s for s in statements[:statements_for_short])
 
 
 class TestSlugLookups:
