@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, UnaryExpression, and_, delete, tuple_
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.articles.schemas import (
     ArticleCreate,
@@ -175,11 +176,7 @@ def get_article(
         stmt = stmt.where(is_public(now or utc_now()))
     article_id = _as_id(ref)
     if article_id is not None:
-        article = (
-            session.exec(stmt.where(Article.id == article_id)).first()
-            if article_id <= ID_MAX
-            else None
-        )
+        article = _by_id(session, stmt, article_id)
         if article is None:
             raise NotFound(
                 f"no published article with id {ref}", arabic=f"لا خبر منشورًا بالرقم {ref}"
@@ -216,17 +213,24 @@ def _as_id(ref: str) -> int | None:
     return int(ref) if ref.isascii() and ref.isdigit() else None
 
 
+RowT = TypeVar("RowT")
+
+
+def _by_id(session: Session, stmt: SelectOfScalar[RowT], article_id: int) -> RowT | None:
+    """The first row of ``stmt`` for that article id; none for an id no INTEGER holds
+    (asked, PostgreSQL would fail on the overflow)."""
+    if article_id > ID_MAX:
+        return None
+    return session.exec(stmt.where(col(Article.id) == article_id)).first()
+
+
 def article_id_for_edit(session: Session, ref: str) -> int:
     """The id of the article an editor's write names: by id, by its slug (any encoding or
     form), or by a slug it had before (which still names it alone). Spelling variants,
     which a reader's link may carry, are not enough to change an article."""
     article_id = _as_id(ref)
     if article_id is not None:
-        found = (
-            session.exec(select(Article.id).where(Article.id == article_id)).first()
-            if article_id <= ID_MAX
-            else None
-        )
+        found: int | None = _by_id(session, select(col(Article.id)), article_id)
         if found is None:
             raise NotFound(f"no article with id {ref}")
         return found
