@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import SQLModel, col, func, select
 
 from app.config import Settings
 from app.db import session_for
@@ -75,6 +75,11 @@ def at_once(
     return [answer for answer in answers if answer is not None]
 
 
+def count_rows(database: Settings, model: type[SQLModel], *where: Any) -> int:
+    with session_for(database) as session:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
 def statuses(answers: list[httpx.Response]) -> Counter[int]:
     return Counter(answer.status_code for answer in answers)
 
@@ -116,9 +121,7 @@ class TestArticles:
             for refused in (a for a in answers if a.status_code == 409):
                 assert refused.headers["content-type"] == "application/problem+json"
                 assert refused.json()["detail"] == f"another article has the slug {slug!r}"
-            with session_for(database) as session:
-                owners = session.exec(select(Article.id).where(Article.slug == slug)).all()
-            assert len(owners) == 1
+            assert count_rows(database, Article, Article.slug == slug) == 1
 
 
 class TestTaxonomy:
@@ -181,11 +184,7 @@ def test_renames_to_one_slug_leave_one_owner(
         assert {a.json()["detail"] for a in answers if a.status_code == 409} == {
             taken.format(target)
         }
-        with session_for(database) as session:
-            owners = session.exec(
-                select(func.count()).select_from(model).where(model.slug == target)
-            ).one()
-        assert owners == 1
+        assert count_rows(database, model, model.slug == target) == 1
 
 
 class TestWritesWithNothingUniqueToShare:
@@ -217,10 +216,8 @@ class TestWritesWithNothingUniqueToShare:
             answers = at_once(base_url, "POST", path, body, admin)
 
             assert statuses(answers) == {201: CLIENTS}
-            with session_for(database) as session:
-                stored = session.exec(select(func.count()).select_from(model)).one()
             # The admin's own token is a row too.
-            assert stored == CLIENTS * (round_ + 1) + (model is ApiToken)
+            assert count_rows(database, model) == CLIENTS * (round_ + 1) + (model is ApiToken)
 
 
 class TestComments:
@@ -244,8 +241,4 @@ class TestComments:
             )
 
             assert statuses(answers) == {202: 1, 409: CLIENTS - 1}
-            with session_for(database) as session:
-                stored = session.exec(
-                    select(func.count()).select_from(Comment).where(col(Comment.body) == text)
-                ).one()
-            assert stored == 1
+            assert count_rows(database, Comment, col(Comment.body) == text) == 1
