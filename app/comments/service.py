@@ -23,6 +23,7 @@ from app.limits import Limiter, RateState
 from app.models import Article, Comment, CommentStatus
 from app.pagination import cut_page, decode_cursor
 from app.text.arabic import search_key
+from app.text.moderation import read_as_moderator
 from app.webhooks.outbox import comment_changed
 
 MAX_DEPTH = 5
@@ -44,8 +45,7 @@ class CommentPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "CommentPolicy":
-        keys = [search_key(word).strip() for word in settings.comments_disallowed_words]
-        keys = [" ".join(key.split()) for key in keys if key.strip()]
+        keys = [read_as_moderator(entry).words for entry in settings.comments_disallowed_words]
         limit, window = settings.comments_rate
         return cls(
             auto_approve=settings.comments_auto_approve,
@@ -53,23 +53,28 @@ class CommentPolicy:
             rate_limit=limit,
             rate_window_seconds=window,
             max_links=settings.comments_max_links,
-            disallowed_words=frozenset(key for key in keys if " " not in key),
-            disallowed_phrases=tuple(key for key in keys if " " in key),
+            disallowed_words=frozenset(key[0] for key in keys if len(key) == 1),
+            disallowed_phrases=tuple(" ".join(key) for key in keys if len(key) > 1),
         )
 
     def has_disallowed_words(self, text: str) -> bool:
-        """Matched on the normalised text, so tashkeel, tatweel or a zero-width character
-        inside a word cannot slip it past; a word also matches behind a proclitic."""
-        key = " ".join(re.sub(r"[^\w]+", " ", search_key(text)).split())
-        if any(phrase in f" {key} " for phrase in (f" {p} " for p in self.disallowed_phrases)):
-            return True
-        for token in key.split():
+        """Matched on the text as a moderator reads it (app.text.moderation), so marks,
+        invisible characters, letter forms, look-alike letters or dots inside a word
+        cannot slip it past; a word also matches behind a proclitic."""
+        read = read_as_moderator(text)
+        spaced = f" {' '.join(read.words)} "
+        for phrase in self.disallowed_phrases:
+            if f" {phrase} " in spaced or phrase.replace(" ", "") in read.readings:
+                return True
+        for token in read.readings:
             if token in self.disallowed_words:
                 return True
             stripped = _PROCLITIC.sub("", token, count=1)
             if stripped != token and stripped in self.disallowed_words:
                 return True
-        return False
+        # Letters spelled out one by one may run on from a real one-letter word ("a b a d").
+        wanted = [*self.disallowed_words, *(p.replace(" ", "") for p in self.disallowed_phrases)]
+        return any(word in run for run in read.spelled for word in wanted)
 
 
 @dataclass(frozen=True)

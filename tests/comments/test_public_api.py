@@ -372,6 +372,19 @@ class TestDefences:
             "هذا كلام مح\u200cظور تماماً",  # a zero-width non-joiner inside the word
             "هذا كلام والمحظور تماماً",  # behind proclitics
             "THIS IS A Bad Phrase here",  # a phrase, any case
+            "هذا كلام مح\u0301ظو\u0308ر تماماً",  # Latin combining marks inside the word
+            "هذا كلام م\u200bحظ\u2060ور تماماً",  # a zero-width space, a word joiner
+            "هذا كلام مح\ufe00ظور\u034f تماماً",  # a variation selector, a grapheme joiner
+            "هذا كلام محظوڕ تماماً",  # a Kurdish reh
+            "هذا كلام م.ح.ظ.و.ر تماماً",  # dots between the letters
+            "هذا كلام م-ح_ظ/و٫ر تماماً",  # other punctuation between them
+            "هذا كلام م ح ظ و ر تماماً",  # spelled out letter by letter
+            "هذا كلام محظووور تماماً",  # a letter drawn out
+            "هذا كلام ﻣﺤﻈﻮﺭ تماماً",  # presentation forms
+            "this is a bаd phrаse",  # Cyrillic а for Latin a
+            "this is a ｂａｄ ᴘhrase",  # full-width and small-capital letters
+            "this is a b.a.d p-h-r-a-s-e",  # dotted
+            "this is a bad,phrase",  # joined by a comma
         ],
     )
     def test_disallowed_words_are_spam_however_they_are_written(
@@ -388,6 +401,27 @@ class TestDefences:
         assert response.json()["status"] == "pending"
         (row,) = stored(session)
         assert (row.status, row.held_reason) == (CommentStatus.spam, "disallowed_word")
+        assert row.body == body  # stored as written; only the matching reads it folded
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "كتبت كلمة كِلْمة",  # a disallowed word's neighbours are not the word
+            "هذا كلام محظوظ تماماً",  # one letter differs
+            "الكاتب: محمد.",  # punctuation at a word's end
+        ],
+    )
+    def test_honest_text_near_a_disallowed_word_passes(
+        self, make_client: Callable[..., TestClient], session: Session, article: Article, body: str
+    ) -> None:
+        client = make_client(comments_disallowed_words=["محظور", "كلمات", "bad phrase"])
+
+        client.post(f"/v1/articles/{article.id}/comments", json=comment(body=body))
+
+        assert (stored(session)[0].status, stored(session)[0].held_reason) == (
+            CommentStatus.pending,
+            None,
+        )
 
     def test_a_word_that_merely_contains_a_disallowed_one_passes(
         self, make_client: Callable[..., TestClient], session: Session, article: Article
