@@ -46,7 +46,11 @@ class ArticleListItem(BaseModel):
     slug: str = Field(examples=["افتتاح-سوق-الحرير-بعد-الترميم"])
     title: str = Field(examples=["افتتاح سوق الحرير بعد ترميمٍ دام ثلاث سنوات"])
     subtitle: str | None = Field(examples=["التجار يعودون إلى محالّهم القديمة"])
-    excerpt: str | None = Field(examples=["عاد السوق الأقدم في المدينة إلى الحياة صباح اليوم."])
+    excerpt: str | None = Field(
+        description="Plain text (escape it as any text field): the editor's, or else the "
+        "opening of the body's text, without anything an HTML parser would read as a tag.",
+        examples=["عاد السوق الأقدم في المدينة إلى الحياة صباح اليوم."],
+    )
     lang: str = Field(examples=["ar"], description="BCP 47 language tag of the text.")
     dir: Literal["rtl", "ltr"] = Field(
         examples=["rtl"], description="Text direction, derived from `lang`."

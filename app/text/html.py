@@ -28,6 +28,9 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _WORDLIKE = re.compile(r"[^\W_]")
+# What an HTML parser would read as a tag, a comment or a declaration if the text were put
+# into a page as markup: "<" then a letter, "/", "!" or "?", up to ">" or the end.
+_MARKUP_LIKE = re.compile(r"<[A-Za-z/!?][^>]*(?:>|$)")
 
 
 def sanitize_html(html: str) -> str:
@@ -56,7 +59,13 @@ def word_count(text: str) -> int:
 
 
 def derive_excerpt(text: str, *, max_length: int = EXCERPT_LENGTH) -> str:
-    """The opening of ``text``, cut at a word boundary, with an ellipsis if it was cut."""
+    """The opening of ``text``, cut at a word boundary, with an ellipsis if it was cut.
+
+    A body may show markup as text (``&lt;script&gt;`` in its HTML): its text holds the
+    characters, and an excerpt cut from it would be markup again wherever a frontend puts
+    it into a page unescaped (as WordPress themes do with theirs). So the excerpt leaves
+    such runs out; "٣ < ٥" stays, "<img onerror=…>" goes. The body keeps them."""
+    text = " ".join(_MARKUP_LIKE.sub(" ", text).split())
     if len(text) <= max_length:
         return text
     cut = text[: max_length + 1].rfind(" ")

@@ -484,6 +484,29 @@ class TestUpdateArticle:
         assert client.get(f"/v1/articles/{written.id}").json()["excerpt"] == "موجز المحرر"
 
     @pytest.mark.parametrize(
+        ("body", "excerpt"),
+        [
+            ("<p>&lt;img src=x onerror=alert(1)&gt; خبر عاجل</p>", "خبر عاجل"),
+            (
+                "<p>خبر &lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt; عاجل</p>",
+                "خبر alert(1) عاجل",
+            ),
+            ("<p>نص &lt;!-- تعليق --&gt; و&lt;?php echo 1 ?&gt; آخر</p>", "نص و آخر"),
+            ("<p>نص ينتهي بـ &lt;svg onload=alert(1)</p>", "نص ينتهي بـ"),
+            ("<p>٣ &lt; ٥ و ٥ &gt; ٣ و a&lt;b</p>", "٣ < ٥ و ٥ > ٣ و a"),
+        ],
+    )
+    def test_a_derived_excerpt_never_holds_markup_the_body_showed_as_text(
+        self, client: TestClient, editor: dict, body: str, excerpt: str
+    ) -> None:
+        created = client.post(
+            "/v1/articles", json={"title": "عنوان", "body": body}, headers=editor
+        ).json()
+
+        assert created["excerpt"] == excerpt
+        assert created["body"] == body  # the body still shows the markup as text
+
+    @pytest.mark.parametrize(
         ("payload", "loc"),
         [
             ({"title": None}, ["body"]),
