@@ -24,6 +24,14 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400}
 RATE_PATTERN = rf"^[1-9][0-9]{{0,6}}/({'|'.join(RATE_UNITS)})$"
+
+
+def _rate(value: str) -> tuple[int, int]:
+    """A RATE_PATTERN value ("10/minute") as (requests, window in seconds)."""
+    count, unit = value.split("/")
+    return int(count), RATE_UNITS[unit]
+
+
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'akhbar.db'}"
 SUPPORTED_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
@@ -80,6 +88,10 @@ class Settings(BaseSettings):
     comments_rate_limit: str = Field("10/minute", pattern=RATE_PATTERN)
     comments_max_links: Annotated[int, Field(ge=0, le=1000)] = 2
     comments_disallowed_words: Annotated[list[str], NoDecode] = []
+    # Search: how many searches one client may make (answers the cache gives don't count),
+    # and how long one may run in the database before it is stopped (a 503).
+    search_rate_limit: str = Field("60/minute", pattern=RATE_PATTERN)
+    search_timeout_ms: Annotated[int, Field(ge=10, le=60_000)] = 500
     # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
     # Limits count an IPv6 client by its network of this many bits (a subscriber's /64).
@@ -165,8 +177,11 @@ class Settings(BaseSettings):
     @property
     def comments_rate(self) -> tuple[int, int]:
         """``comments_rate_limit`` as (requests, window in seconds)."""
-        count, unit = self.comments_rate_limit.split("/")
-        return int(count), RATE_UNITS[unit]
+        return _rate(self.comments_rate_limit)
+
+    @property
+    def search_rate(self) -> tuple[int, int]:
+        return _rate(self.search_rate_limit)
 
     @field_validator("database_url")
     @classmethod

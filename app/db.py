@@ -1,15 +1,19 @@
 """The engine factory, the UTC datetime column type and the request session dependency."""
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, QueuePool, create_engine, event
+from sqlalchemy import DateTime, Engine, QueuePool, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
@@ -83,6 +87,46 @@ def create_db_engine(settings: Settings) -> Engine:
         connect_args={"connect_timeout": 3},
         pool_timeout=10,
     )
+
+
+class QueryTimedOut(Exception):
+    """A statement ran past the time limit it was given and was stopped."""
+
+
+# SQLite calls the progress handler every this many virtual machine instructions.
+_PROGRESS_STEPS = 1000
+
+
+@contextmanager
+def time_limit(session: Session, milliseconds: int) -> Iterator[None]:
+    """Stop any statement ``session`` runs inside this block once it has run for longer
+    than ``milliseconds`` (QueryTimedOut; on PostgreSQL the transaction is then aborted:
+    the request may only roll back). PostgreSQL counts each statement on its own
+    (``SET LOCAL statement_timeout``); SQLite counts from the start of the block (a
+    progress handler, which is how SQLite interrupts a statement)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        deadline = time.monotonic() + milliseconds / 1000
+        raw.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
+        try:
+            yield
+        except OperationalError as exc:
+            if isinstance(exc.orig, sqlite3.OperationalError) and "interrupt" in str(exc.orig):
+                raise QueryTimedOut from exc
+            raise
+        finally:
+            raw.set_progress_handler(None, 0)
+        return
+    session.execute(text(f"SET LOCAL statement_timeout = {int(milliseconds)}"))
+    try:
+        yield
+    except OperationalError as exc:
+        if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+            raise QueryTimedOut from exc
+        raise
+    session.execute(text("SET LOCAL statement_timeout = DEFAULT"))
 
 
 def session_gate(engine: Engine) -> asyncio.Semaphore:

@@ -10,11 +10,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Annotated, Protocol
 
 import redis
+from fastapi import Depends, Request
 
-from app.errors import AkhbarError
+from app.errors import AkhbarError, TooManyRequests
 
 
 class LimitsUnavailable(AkhbarError):
@@ -24,7 +25,7 @@ class LimitsUnavailable(AkhbarError):
     status = 503
 
     def __init__(self, detail: str) -> None:
-        super().__init__(detail, arabic="تعذّر قبول التعليقات الآن: حاول بعد قليل")
+        super().__init__(detail, arabic="تعذّر إحصاء الطلبات الآن: حاول بعد قليل")
         self.headers = {"Retry-After": "5"}
 
 
@@ -141,3 +142,27 @@ def _answering() -> Iterator[None]:
 
 def create_limiter(redis_url: str | None, *, prefix: str) -> Limiter:
     return RedisLimiter(redis_url, prefix=prefix) if redis_url else MemoryLimiter()
+
+
+def within_rate(
+    limiter: "Limiter", key: str, *, limit: int, window_seconds: int, english: str, arabic: str
+) -> RateState:
+    """Count one request against ``key``; TooManyRequests (429 with ``Retry-After`` and
+    the RateLimit headers) when it is over: "at most {limit} {english} per {window} s"."""
+    rate = limiter.hit(key, limit=limit, window_seconds=window_seconds)
+    if not rate.allowed:
+        raise TooManyRequests(
+            f"at most {limit} {english} per {window_seconds} s",
+            retry_after_seconds=rate.reset_seconds,
+            headers=rate.headers(),
+            arabic=f"لا يُقبل أكثر من {limit} {arabic} كل {window_seconds} ثانية",
+        )
+    return rate
+
+
+def _limiter(request: Request) -> "Limiter":
+    limiter: Limiter = request.app.state.limiter
+    return limiter
+
+
+LimiterDep = Annotated["Limiter", Depends(_limiter)]

@@ -22,7 +22,7 @@ from app.comments.schemas import (
 from app.comments.service import CommentPolicy
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.limits import Limiter
+from app.limits import LimiterDep
 from app.pagination import PageQueryDep, build_page
 from app.params import RowId
 from app.routing import JsonRoute
@@ -33,11 +33,6 @@ router = APIRouter(route_class=JsonRoute, tags=["comments"])
 def _policy(request: Request) -> CommentPolicy:
     policy: CommentPolicy = request.app.state.comment_policy
     return policy
-
-
-def _limiter(request: Request) -> Limiter:
-    limiter: Limiter = request.app.state.limiter
-    return limiter
 
 
 @router.post(
@@ -61,7 +56,7 @@ def post_comment(
     client: ClientAddress,
     client_key: ClientKey,
     policy: Annotated[CommentPolicy, Depends(_policy)],
-    limiter: Annotated[Limiter, Depends(_limiter)],
+    limiter: LimiterDep,
     user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> CommentAccepted:
     """Leave a comment under a published article: 202 and `pending` while it waits for a

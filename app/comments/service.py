@@ -19,7 +19,7 @@ from app.comments.schemas import CommentCreate, CommentUpdate, ModerationQuery
 from app.config import Settings
 from app.db import utc_now
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
-from app.limits import Limiter, RateState
+from app.limits import Limiter, RateState, within_rate
 from app.models import Article, Comment, CommentStatus
 from app.pagination import cut_page, decode_cursor
 from app.text.arabic import search_key
@@ -162,17 +162,14 @@ def post_comment(
 
 
 def _check_limits(client: str, *, policy: CommentPolicy, limiter: Limiter) -> RateState:
-    rate = limiter.hit(
-        f"comments:{client}", limit=policy.rate_limit, window_seconds=policy.rate_window_seconds
+    rate = within_rate(
+        limiter,
+        f"comments:{client}",
+        limit=policy.rate_limit,
+        window_seconds=policy.rate_window_seconds,
+        english="comments",
+        arabic="تعليقات",
     )
-    if not rate.allowed:
-        raise TooManyRequests(
-            f"at most {policy.rate_limit} comments per {policy.rate_window_seconds} s",
-            retry_after_seconds=rate.reset_seconds,
-            headers=rate.headers(),
-            arabic=f"لا يُقبل أكثر من {policy.rate_limit} تعليقات كل "
-            f"{policy.rate_window_seconds} ثانية",
-        )
     if policy.flood_seconds:
         wait = limiter.flood_wait(f"comments:{client}", seconds=policy.flood_seconds)
         if wait:

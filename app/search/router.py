@@ -2,12 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.articles.schemas import ArticleListItem, article_keys
 from app.caching import cache_for, tag
-from app.db import SessionDep
+from app.client import ClientKey
+from app.db import SessionDep, SettingsDep
 from app.errors import problem_responses
+from app.limits import LimiterDep, within_rate
 from app.openapi import FIELDS_SELECTION
 from app.pagination import build_page, select_fields
 from app.routing import JsonRoute
@@ -17,25 +19,42 @@ from app.search.schemas import SearchHit, SearchPage, SearchQuery
 router = APIRouter(route_class=JsonRoute, prefix="/v1/search", tags=["search"])
 
 
+def _within_search_rate(client: ClientKey, limiter: LimiterDep, settings: SettingsDep) -> None:
+    limit, window = settings.search_rate
+    within_rate(
+        limiter,
+        f"search:{client}",
+        limit=limit,
+        window_seconds=window,
+        english="searches",
+        arabic="عمليات بحث",
+    )
+
+
 @router.get(
     "",
     summary="Search published articles",
     response_model=SearchPage,
-    responses=problem_responses(422),
+    responses=problem_responses(422, 429, 503),
     openapi_extra={FIELDS_SELECTION: True},
-    dependencies=[cache_for("list")],
+    dependencies=[cache_for("list"), Depends(_within_search_rate)],
 )
 def search_articles(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     query: Annotated[SearchQuery, Query()],
 ) -> SearchPage | Response:
     """Arabic-aware full-text search over published articles, best match first: "الاستانة"
     finds "بالآستانة", "يعقب" finds "يعقِّب", "30 ديسمبر" finds "٣٠ ديسمبر", "مفاوضات"
     finds "المفاوضات". Every word must match; "quoted words" match as a phrase. Takes the
-    filters of the article list. Each hit has a `snippet` with the matches in `<mark>`."""
-    hits, next_cursor = service.search(session, query=query)
+    filters of the article list. Each hit has a `snippet` with the matches in `<mark>`.
+
+    Limits per client: `AKHBAR_SEARCH_RATE_LIMIT` searches (60 a minute; answers from the
+    cache do not count), then 429 with `Retry-After`. A search the database has not
+    finished within `AKHBAR_SEARCH_TIMEOUT_MS` is stopped: 503 with `Retry-After`."""
+    hits, next_cursor = service.search(session, query=query, timeout_ms=settings.search_timeout_ms)
     tag(response, "articles", *(key for hit in hits for key in article_keys(hit.article)))
     page = build_page(
         SearchPage,

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.articles.service import article_filters, is_public
-from app.db import utc_now
-from app.errors import InvalidInput
+from app.db import QueryTimedOut, time_limit, utc_now
+from app.errors import AkhbarError, InvalidInput
 from app.models import Article
 from app.pagination import decode_cursor, encode_cursor
 from app.search.query import Term, fts5_match, matched_words, parse, tsquery
@@ -38,6 +38,18 @@ OVERSAMPLE = 4
 _pg_index = table("article_search", column("article_id"), column("document"))
 
 
+class SearchTookTooLong(AkhbarError):
+    status = 503
+
+    def __init__(self, milliseconds: int) -> None:
+        super().__init__(
+            f"the search ran past its time limit ({milliseconds} ms) and was stopped; "
+            "try again, with rarer words or a filter",
+            arabic="استغرق البحث أطول مما يُسمح به فأُوقف: أعد المحاولة بكلمات أندر أو بتصفية",
+        )
+        self.headers = {"Retry-After": "1"}
+
+
 @dataclass(frozen=True)
 class Hit:
     article: Article
@@ -46,10 +58,19 @@ class Hit:
 
 
 def search(
-    session: Session, *, query: SearchQuery, now: datetime | None = None
+    session: Session, *, query: SearchQuery, timeout_ms: int, now: datetime | None = None
 ) -> tuple[list[Hit], str | None]:
     """A page of hits, best first, and the cursor of the next page. Exact matches come
-    first; when they are few, articles with a close spelling of every word follow."""
+    first; when they are few, articles with a close spelling of every word follow. The
+    database may spend ``timeout_ms`` on it (SearchTookTooLong after that)."""
+    try:
+        with time_limit(session, timeout_ms):
+            return _search(session, query, now or utc_now())
+    except QueryTimedOut:
+        raise SearchTookTooLong(timeout_ms) from None
+
+
+def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[Hit], str | None]:
     terms = parse(query.q)
     if not terms:
         raise InvalidInput("the query has no letters or digits to search for", loc=("query", "q"))
@@ -83,7 +104,7 @@ def search(
         seen = {hit.article.id for hit in hits}
         hits += [
             Hit(article, snippet(article, terms, fuzzy=True), "fuzzy")
-            for article in _fuzzy(session, terms, query, now=now or utc_now())
+            for article in _fuzzy(session, terms, query, now=now)
             if article.id not in seen
         ][: query.limit - len(hits)]
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
@@ -110,10 +131,10 @@ def _page(
     ranked: SelectOfScalar[Article],
     query: SearchQuery,
     offset: int,
-    now: datetime | None,
+    now: datetime,
 ) -> Sequence[Article]:
     stmt = (
-        ranked.where(is_public(now or utc_now()), *article_filters(session, query))
+        ranked.where(is_public(now), *article_filters(session, query))
         .options(
             joinedload(Article.category),  # type: ignore[arg-type]
             selectinload(Article.tags),  # type: ignore[arg-type]

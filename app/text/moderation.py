@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from confusable_homoglyphs.confusables import confusables_data
+from confusable_homoglyphs.confusables import confusables_data  # type: ignore[import-untyped]
 
 # Letter forms of Persian, Urdu, Kurdish, Pashto and Sindhi (and old Arabic dotless
 # letters) that a reader of Arabic reads as the Arabic letter.

@@ -51,7 +51,7 @@ class QueryResult:
 def run_queries(session: Session, keys: dict[int, str]) -> list[QueryResult]:
     results = []
     for q, expected in QUERIES:
-        hits, _ = search(session, query=SearchQuery(q=q, limit=10))
+        hits, _ = search(session, query=SearchQuery(q=q, limit=10), timeout_ms=10_000)
         ranked = [keys[hit.article.id] for hit in hits if hit.article.id is not None]
         results.append(QueryResult(q, expected, ranked))
     return results

@@ -1,0 +1,149 @@
+"""What a search may cost: a rate limit per client and a time limit in the database."""
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import QueryTimedOut, time_limit
+from app.main import create_app
+from tests.factories import make_article
+
+# A statement that counts to a billion: far longer than any limit below.
+ENDLESS = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000)"
+    " SELECT count(*) FROM n"
+)
+
+
+@pytest.fixture
+def limited(settings: Settings, limiter_settings: dict) -> Iterator[TestClient]:
+    app = create_app(
+        settings.model_copy(update={"search_rate_limit": "3/minute", **limiter_settings})
+    )
+    with TestClient(app) as client:
+        yield client
+
+
+class TestRateLimit:
+    def test_a_client_over_its_searches_is_429_with_retry_after(
+        self, limited: TestClient, session: Session
+    ) -> None:
+        make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
+
+        answers = [limited.get("/v1/search", params={"q": q}) for q in ("مطر", "غزير", "خبر", "عن")]
+
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        refused = answers[-1]
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["detail"] == "at most 3 searches per 60 s"
+        assert 0 < int(refused.headers["retry-after"]) <= 60
+        assert (refused.headers["ratelimit-limit"], refused.headers["ratelimit-remaining"]) == (
+            "3",
+            "0",
+        )
+
+    def test_an_answer_from_the_cache_costs_nothing_and_is_not_counted(
+        self, limited: TestClient, session: Session, settings: Settings, limiter_settings: dict
+    ) -> None:
+        if not settings.is_sqlite and not limiter_settings["redis_url"]:
+            pytest.skip("on PostgreSQL the response cache needs Redis")
+        make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
+
+        first = limited.get("/v1/search", params={"q": "مطر"})
+        repeats = [limited.get("/v1/search", params={"q": "مطر"}) for _ in range(5)]
+        others = [limited.get("/v1/search", params={"q": q}) for q in ("غزير", "خبر", "عن")]
+
+        assert first.status_code == 200
+        assert [r.status_code for r in repeats] == [200] * 5
+        assert [r.json() for r in repeats] == [first.json()] * 5
+        assert [o.status_code for o in others] == [200, 200, 429]
+
+    def test_arabic_readers_read_the_refusal_in_arabic(
+        self, limited: TestClient, session: Session
+    ) -> None:
+        for q in ("أ", "ب", "ت"):
+            limited.get("/v1/search", params={"q": q})
+
+        refused = limited.get("/v1/search", params={"q": "ث"}, headers={"Accept-Language": "ar"})
+
+        assert refused.status_code == 429
+        assert refused.json()["detail"] == "لا يُقبل أكثر من 3 عمليات بحث كل 60 ثانية"
+
+
+class TestTimeLimit:
+    def test_a_statement_past_the_limit_is_stopped(self, engine: Engine) -> None:
+        with Session(engine) as session:
+            started = time.monotonic()
+            with pytest.raises(QueryTimedOut), time_limit(session, 50):
+                session.execute(text(ENDLESS))
+            stopped_after = time.monotonic() - started
+            session.rollback()
+            # The session goes on, without the limit.
+            assert session.execute(text("SELECT 1")).scalar_one() == 1
+
+        assert stopped_after < 5
+
+    def test_statements_within_the_limit_run_and_the_limit_ends_with_the_block(
+        self, engine: Engine
+    ) -> None:
+        with Session(engine) as session:
+            with time_limit(session, 2000):
+                assert session.execute(text("SELECT 41 + 1")).scalar_one() == 42
+            started = time.monotonic()
+            # A statement after the block runs to its end, however long it is.
+            short = ENDLESS.replace("1000000000", "300000")
+            assert session.execute(text(short)).scalar_one() == 300000
+            assert time.monotonic() - started < 30
+
+    def test_a_search_the_database_cannot_finish_in_time_is_503(
+        self, settings: Settings, engine: Engine, session: Session
+    ) -> None:
+        """Deterministically slow: another transaction holds the search index locked, so
+        the search waits until its time limit stops it."""
+        if settings.is_sqlite:
+            pytest.skip("SQLite readers never wait for a writer (WAL); see the test above")
+        make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
+        app = create_app(settings.model_copy(update={"search_timeout_ms": 200}))
+        locked, release = threading.Event(), threading.Event()
+
+        def hold_lock() -> None:
+            with engine.connect() as connection:
+                connection.execute(text("LOCK TABLE article_search IN ACCESS EXCLUSIVE MODE"))
+                locked.set()
+                release.wait(10)
+                connection.rollback()
+
+        holder = threading.Thread(target=hold_lock)
+        holder.start()
+        try:
+            assert locked.wait(10)
+            with TestClient(app) as client:
+                started = time.monotonic()
+                response = client.get("/v1/search", params={"q": "مطر"})
+                waited = time.monotonic() - started
+                ar = client.get(
+                    "/v1/search", params={"q": "غزير"}, headers={"Accept-Language": "ar"}
+                )
+                release.set()
+                holder.join()
+                after = client.get("/v1/search", params={"q": "مطر"})
+        finally:
+            release.set()
+            holder.join()
+
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert response.json()["detail"] == (
+            "the search ran past its time limit (200 ms) and was stopped; "
+            "try again, with rarer words or a filter"
+        )
+        assert ar.json()["detail"].startswith("استغرق البحث أطول مما يُسمح به")
+        assert waited < 5
+        assert after.status_code == 200
+        assert [hit["title"] for hit in after.json()["data"]] == ["خبر عن المطر"]
