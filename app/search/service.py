@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import column, func, literal_column, table, text
+from sqlalchemy import ColumnElement, column, func, literal_column, table, text
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -31,6 +31,11 @@ FUZZY_MIN_SIMILARITY = 0.45
 FUZZY_MAX_WORDS = 3
 FUZZY_MAX_WORD_LENGTH = 20
 MAX_OFFSET = 1000
+# A query is ranked among its newest matches only, this many (a common word is in most
+# articles; ranking them all costs hundreds of milliseconds at 100,000 articles). Pages
+# reach MAX_OFFSET, so this stays above it.
+MAX_RANKED = 2000
+RANKED_TERMS = 4
 SNIPPET_WORDS = 24
 
 _fts = table("article_fts", column("rowid"), column("rank"))
@@ -81,21 +86,36 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
             raise InvalidInput("the cursor is not one this list gave out", loc=("query", "cursor"))
     wanted = offset + query.limit + 1
     rows: Sequence[Article] = []
+    # A long query's matches all hold every one of its words: they come newest first
+    # (ranking each against a dozen words costs far more than finding them).
+    by_rank = len(terms) <= RANKED_TERMS
     if session.get_bind().dialect.name == "sqlite":
+        match = literal_column("article_fts").op("MATCH")(fts5_match(terms))
+        rowid = _fts.c.rowid
+        floor = _newest_matches_floor(session, select(rowid).where(match), rowid) if by_rank else 0
         # FTS5 ranks and cuts its own matches fast (ORDER BY rank LIMIT); ranking every
-        # match of a common word through a join is what costs. So: the best few times more
-        # than wanted, then the article filters; only if filters leave too few, all.
-        rows = _page(session, _sqlite_ranked(terms, top=wanted * OVERSAMPLE), query, offset, now)
+        # match through a join is what costs. So: the best few times more than wanted,
+        # then the article filters; only if filters leave too few, all (within the floor).
+        ranked = _sqlite_ranked(match, floor, by_rank=by_rank, top=wanted * OVERSAMPLE)
+        rows = _page(session, ranked, query, offset, now)
         if len(rows) <= query.limit:
-            rows = _page(session, _sqlite_ranked(terms, top=None), query, offset, now)
+            ranked = _sqlite_ranked(match, floor, by_rank=by_rank, top=None)
+            rows = _page(session, ranked, query, offset, now)
     else:
         ts_query = func.to_tsquery(text("'simple'"), tsquery(terms))
+        match = _pg_index.c.document.op("@@")(ts_query)
+        article_id = _pg_index.c.article_id
+        floor = (
+            _newest_matches_floor(session, select(article_id).where(match), article_id)
+            if by_rank
+            else 0
+        )
         rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), _pg_index.c.document, ts_query)
         ranked = (
             select(Article)
-            .join(_pg_index, _pg_index.c.article_id == col(Article.id))
-            .where(_pg_index.c.document.op("@@")(ts_query))
-            .order_by(rank.desc(), col(Article.id).desc())
+            .join(_pg_index, article_id == col(Article.id))
+            .where(match, article_id >= floor)
+            .order_by(*([rank.desc()] if by_rank else []), col(Article.id).desc())
         )
         rows = _page(session, ranked, query, offset, now)
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET
@@ -104,19 +124,34 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
         seen = {hit.article.id for hit in hits}
         hits += [
             Hit(article, snippet(article, terms, fuzzy=True), "fuzzy")
-            for article in _fuzzy(session, terms, query, now=now)
+            for article in _fuzzy(session, terms, query, now=now, limit=query.limit + len(seen))
             if article.id not in seen
         ][: query.limit - len(hits)]
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
 
 
-def _sqlite_ranked(terms: list[Term], *, top: int | None) -> SelectOfScalar[Article]:
-    """Articles matching every term, best first (FTS5's ``rank`` is configured as BM25
-    with title > excerpt > body); only the ``top`` best matches when given."""
+def _newest_matches_floor(
+    session: Session, matching_ids: SelectOfScalar[int], article_id: ColumnElement[int]
+) -> int:
+    """The lowest id among the newest MAX_RANKED matches: only those are ranked. Finding
+    them costs little (the index lists matches by id, and stops after that many); ranking
+    every article that holds a common word would cost a scan of the whole corpus."""
+    newest = matching_ids.order_by(article_id.desc()).limit(MAX_RANKED).subquery()
+    return session.execute(select(func.min(newest.c[0]))).scalar_one() or 0
+
+
+def _sqlite_ranked(
+    match: ColumnElement[bool], floor: int, *, by_rank: bool, top: int | None
+) -> SelectOfScalar[Article]:
+    """Articles matching every term from ``floor`` up, best first (FTS5's ``rank`` is
+    configured as BM25 with title > excerpt > body) or newest first; only the ``top``
+    first when given."""
+    key = _fts.c.rank if by_rank else -_fts.c.rowid
     matches = (
-        select(_fts.c.rowid.label("id"), _fts.c.rank.label("rank"))
-        .where(literal_column("article_fts").op("MATCH")(fts5_match(terms)))
-        .order_by(_fts.c.rank)
+        select(_fts.c.rowid.label("id"), key.label("rank"))
+        .where(match, _fts.c.rowid >= floor)
+        # As FTS5 reads its index: it stops after `top` (-rowid would sort them all).
+        .order_by(_fts.c.rank if by_rank else _fts.c.rowid.desc())
     )
     best = (matches.limit(top) if top is not None else matches).subquery()
     return (
@@ -147,10 +182,10 @@ def _page(
 
 
 def _fuzzy(
-    session: Session, terms: list[Term], query: SearchQuery, *, now: datetime
+    session: Session, terms: list[Term], query: SearchQuery, *, now: datetime, limit: int
 ) -> list[Article]:
-    """Articles whose title or excerpt has a word close to every query word (a name
-    transliterated another way: "أستانا" for "الآستانة"), closest first."""
+    """The ``limit`` articles whose title or excerpt has a word closest to every query word
+    (a name transliterated another way: "أستانا" for "الآستانة"), closest first."""
     words = [
         t.tokens[0]
         for t in terms
@@ -172,29 +207,38 @@ def _fuzzy(
     ids = [row[0] for row in session.execute(candidates)]
     if not ids:
         return []
-    articles = (
-        session.exec(
+    # Scored on title and excerpt alone; only the articles shown are loaded whole.
+    texts = session.execute(
+        select(col(Article.id), col(Article.title), col(Article.excerpt)).where(
+            col(Article.id).in_(ids), is_public(now), *article_filters(session, query)
+        )
+    ).all()
+    wanted = [[_trigrams(r) for r in stems(word)] for word in words]
+    scored = []
+    for article_id, title, excerpt in texts:
+        readings = [
+            _trigrams(s)
+            for s in {s for t in key_tokens(f"{title} {excerpt or ''}") for s in stems(t)}
+        ]
+        score = min(
+            max((_jaccard(w, r) for w in word for r in readings), default=0.0) for word in wanted
+        )
+        if score >= FUZZY_MIN_SIMILARITY:
+            scored.append((-score, -article_id))
+    best = [-negative_id for _, negative_id in sorted(scored)[:limit]]
+    articles = {
+        article.id: article
+        for article in session.exec(
             select(Article)
-            .where(col(Article.id).in_(ids), is_public(now), *article_filters(session, query))
+            .where(col(Article.id).in_(best))
             .options(
                 joinedload(Article.category),  # type: ignore[arg-type]
                 selectinload(Article.tags),  # type: ignore[arg-type]
                 selectinload(Article.authors),  # type: ignore[arg-type]
             )
-        )
-        .unique()
-        .all()
-    )
-    scored = []
-    for article in articles:
-        readings = {
-            s for t in key_tokens(f"{article.title} {article.excerpt or ''}") for s in stems(t)
-        }
-        score = min(_closeness(word, readings) for word in words)
-        if score >= FUZZY_MIN_SIMILARITY:
-            scored.append((score, article))
-    scored.sort(key=lambda pair: (-pair[0], -(pair[1].id or 0)))
-    return [article for _, article in scored]
+        ).unique()
+    }
+    return [articles[article_id] for article_id in best]
 
 
 def _substrings(word: str) -> set[str]:
@@ -208,8 +252,11 @@ def _trigrams(word: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """Trigram (Jaccard) similarity of two words, as pg_trgm counts it."""
-    ta, tb = _trigrams(a), _trigrams(b)
-    return len(ta & tb) / len(ta | tb)
+    return _jaccard(_trigrams(a), _trigrams(b))
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b)
 
 
 def _closeness(word: str, readings: set[str]) -> float:
