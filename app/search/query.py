@@ -39,6 +39,12 @@ def parse(q: str) -> list[Term]:
     return unique[:MAX_TERMS]
 
 
+def loosened(terms: list[Term]) -> list[Term]:
+    """The terms with each phrase's words as words of their own: what every match of the
+    terms holds, in any order."""
+    return list(dict.fromkeys(Term((token,)) for term in terms for token in term.tokens))
+
+
 def fts5_match(terms: list[Term]) -> str:
     """An FTS5 MATCH expression: every term required."""
     parts = []

@@ -16,7 +16,7 @@ from app.db import QueryTimedOut, time_limit, utc_now
 from app.errors import AkhbarError, InvalidInput
 from app.models import Article
 from app.pagination import decode_cursor, encode_cursor
-from app.search.query import Term, fts5_match, matched_words, parse, tsquery
+from app.search.query import Term, fts5_match, loosened, matched_words, parse, tsquery
 from app.search.schemas import SearchQuery
 from app.text.arabic import key_tokens, stems
 
@@ -87,12 +87,18 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
     wanted = offset + query.limit + 1
     rows: Sequence[Article] = []
     # A long query's matches all hold every one of its words: they come newest first
-    # (ranking each against a dozen words costs far more than finding them).
+    # (ranking each against a dozen words costs far more than finding them). Phrases are
+    # checked word by word, position by position: only from the floor up.
     by_rank = len(terms) <= RANKED_TERMS
+    needs_floor = by_rank or any(term.is_phrase for term in terms)
+    words = loosened(terms)
     if session.get_bind().dialect.name == "sqlite":
         match = literal_column("article_fts").op("MATCH")(fts5_match(terms))
         rowid = _fts.c.rowid
-        floor = _newest_matches_floor(session, select(rowid).where(match), rowid) if by_rank else 0
+        floor = 0
+        if needs_floor:
+            any_order = literal_column("article_fts").op("MATCH")(fts5_match(words))
+            floor = _newest_matches_floor(session, select(rowid).where(any_order), rowid)
         # FTS5 ranks and cuts its own matches fast (ORDER BY rank LIMIT); ranking every
         # match through a join is what costs. So: the best few times more than wanted,
         # then the article filters; only if filters leave too few, all (within the floor).
@@ -103,18 +109,17 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
             rows = _page(session, ranked, query, offset, now)
     else:
         ts_query = func.to_tsquery(text("'simple'"), tsquery(terms))
-        match = _pg_index.c.document.op("@@")(ts_query)
+        document = _pg_index.c.document
         article_id = _pg_index.c.article_id
-        floor = (
-            _newest_matches_floor(session, select(article_id).where(match), article_id)
-            if by_rank
-            else 0
-        )
-        rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), _pg_index.c.document, ts_query)
+        floor = 0
+        if needs_floor:
+            any_order = document.op("@@")(func.to_tsquery(text("'simple'"), tsquery(words)))
+            floor = _newest_matches_floor(session, select(article_id).where(any_order), article_id)
+        rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), document, ts_query)
         ranked = (
             select(Article)
             .join(_pg_index, article_id == col(Article.id))
-            .where(match, article_id >= floor)
+            .where(article_id >= floor, document.op("@@")(ts_query))
             .order_by(*([rank.desc()] if by_rank else []), col(Article.id).desc())
         )
         rows = _page(session, ranked, query, offset, now)
@@ -133,8 +138,9 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
 def _newest_matches_floor(
     session: Session, matching_ids: SelectOfScalar[int], article_id: ColumnElement[int]
 ) -> int:
-    """The lowest id among the newest MAX_RANKED matches: only those are ranked. Finding
-    them costs little (the index lists matches by id, and stops after that many); ranking
+    """The lowest id among the newest MAX_RANKED matches (of the query's words, in any
+    order): only articles from there up are ranked. Finding them costs little (the index
+    lists matches by id, and stops after that many); ranking, or checking a phrase in,
     every article that holds a common word would cost a scan of the whole corpus."""
     newest = matching_ids.order_by(article_id.desc()).limit(MAX_RANKED).subquery()
     return session.execute(select(func.min(newest.c[0]))).scalar_one() or 0

@@ -6,6 +6,7 @@ from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 from app.auth.scopes import Scope
+from app.search import service
 from tests.factories import bearer, make_article, make_category, make_token
 
 
@@ -83,6 +84,32 @@ class TestPhrasesAndRanking:
         make_article(session, "موسم الزيتون يبدأ", slug="في-العنوان", body="<p>تقرير</p>")
 
         assert found(client, "الزيتون") == ["في-العنوان", "في-النص"]
+
+    def test_a_word_in_very_many_articles_is_ranked_among_its_newest_matches(
+        self, client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Ranking every article that holds a common word would read the whole corpus:
+        only the newest MAX_RANKED matches are ranked (here 3 of 5)."""
+        monkeypatch.setattr(service, "MAX_RANKED", 3)
+        make_article(session, "الزيتون الزيتون", slug="الأقدم", body="<p>الزيتون</p>")
+        make_article(session, "موسم الزيتون", slug="الثاني", body="<p>الزيتون</p>")
+        make_article(session, "تقرير أول", slug="الثالث", body="<p>الزيتون</p>")
+        make_article(session, "الزيتون والحصاد", slug="الرابع", body="<p>الزيتون</p>")
+        make_article(session, "تقرير آخر", slug="الأحدث", body="<p>الزيتون</p>")
+
+        assert found(client, "الزيتون") == ["الرابع", "الأحدث", "الثالث"]
+
+    def test_a_query_of_many_words_lists_its_matches_newest_first(
+        self, client: TestClient, session: Session
+    ) -> None:
+        """Every match holds all the words; ranking each against five costs more than it
+        tells."""
+        words = "موسم الزيتون في القرى الجبلية"
+        make_article(session, words, slug="الأقدم", body=f"<p>{words}</p>")
+        make_article(session, "تقرير", slug="الأحدث", body=f"<p>عن {words} وغيرها</p>")
+
+        assert found(client, words) == ["الأحدث", "الأقدم"]
+        assert found(client, "موسم الزيتون") == ["الأقدم", "الأحدث"]
 
 
 class TestVisibilityAndFilters:
