@@ -299,6 +299,7 @@ def main() -> None:
         print(f"articles            {args.articles}")
         frequencies = ROOT / "var" / f"{BENCH_DATABASE}_{args.articles}.json"
         if filled:
+            upgrade_to_head(Settings(database_url=url))  # kept from an earlier revision
             frequency = Counter(json.loads(frequencies.read_text()))
         else:
             frequency = fill(url, args, words, rng)

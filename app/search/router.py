@@ -51,6 +51,10 @@ def search_articles(
     finds "المفاوضات". Every word must match; "quoted words" match as a phrase. Takes the
     filters of the article list. Each hit has a `snippet` with the matches in `<mark>`.
 
+    Bounded work: hits are ranked among the newest 2,000 articles holding the query's
+    words (a common word is in most of them), a phrase is looked for in those, and a query
+    of more than four words lists its matches newest first.
+
     Limits per client: `AKHBAR_SEARCH_RATE_LIMIT` searches (60 a minute; answers from the
     cache do not count), then 429 with `Retry-After`. A search the database has not
     finished within `AKHBAR_SEARCH_TIMEOUT_MS` is stopped: 503 with `Retry-After`."""

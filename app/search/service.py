@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, column, func, literal_column, table, text
+from sqlalchemy import ColumnElement, bindparam, column, func, literal_column, table, text
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -30,6 +30,8 @@ FUZZY_MIN_SIMILARITY = 0.45
 # close spellings of every one across nearly the whole corpus (seconds per request).
 FUZZY_MAX_WORDS = 3
 FUZZY_MAX_WORD_LENGTH = 20
+# Close spellings are looked for by trigrams held by at most this many articles together.
+FUZZY_GRAM_ARTICLES = 10_000
 MAX_OFFSET = 1000
 # A query is ranked among its newest matches only, this many (a common word is in most
 # articles; ranking them all costs hundreds of milliseconds at 100,000 articles). Pages
@@ -95,10 +97,10 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
     if session.get_bind().dialect.name == "sqlite":
         match = literal_column("article_fts").op("MATCH")(fts5_match(terms))
         rowid = _fts.c.rowid
-        floor = 0
+        floor, attested = 0, 0
         if needs_floor:
             any_order = literal_column("article_fts").op("MATCH")(fts5_match(words))
-            floor = _newest_matches_floor(session, select(rowid).where(any_order), rowid)
+            floor, attested = _newest_matches(session, select(rowid).where(any_order), rowid)
         # FTS5 ranks and cuts its own matches fast (ORDER BY rank LIMIT); ranking every
         # match through a join is what costs. So: the best few times more than wanted,
         # then the article filters; only if filters leave too few, all (within the floor).
@@ -111,10 +113,12 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
         ts_query = func.to_tsquery(text("'simple'"), tsquery(terms))
         document = _pg_index.c.document
         article_id = _pg_index.c.article_id
-        floor = 0
+        floor, attested = 0, 0
         if needs_floor:
             any_order = document.op("@@")(func.to_tsquery(text("'simple'"), tsquery(words)))
-            floor = _newest_matches_floor(session, select(article_id).where(any_order), article_id)
+            floor, attested = _newest_matches(
+                session, select(article_id).where(any_order), article_id
+            )
         rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), document, ts_query)
         ranked = (
             select(Article)
@@ -125,7 +129,8 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
         rows = _page(session, ranked, query, offset, now)
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET
     hits = [Hit(article, snippet(article, terms), "exact") for article in rows[: query.limit]]
-    if offset == 0 and len(hits) < FUZZY_BELOW:
+    # Close spellings, for words the articles hardly hold (not when filters left few).
+    if offset == 0 and len(hits) < FUZZY_BELOW and attested < FUZZY_BELOW:
         seen = {hit.article.id for hit in hits}
         hits += [
             Hit(article, snippet(article, terms, fuzzy=True), "fuzzy")
@@ -135,15 +140,17 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
 
 
-def _newest_matches_floor(
+def _newest_matches(
     session: Session, matching_ids: SelectOfScalar[int], article_id: ColumnElement[int]
-) -> int:
+) -> tuple[int, int]:
     """The lowest id among the newest MAX_RANKED matches (of the query's words, in any
-    order): only articles from there up are ranked. Finding them costs little (the index
-    lists matches by id, and stops after that many); ranking, or checking a phrase in,
-    every article that holds a common word would cost a scan of the whole corpus."""
+    order), and how many there are: only articles from that id up are ranked. Finding
+    them costs little (the index lists matches by id, and stops after that many); ranking,
+    or checking a phrase in, every article that holds a common word would cost a scan of
+    the whole corpus."""
     newest = matching_ids.order_by(article_id.desc()).limit(MAX_RANKED).subquery()
-    return session.execute(select(func.min(newest.c[0]))).scalar_one() or 0
+    floor, count = session.execute(select(func.min(newest.c[0]), func.count())).one()
+    return floor or 0, count
 
 
 def _sqlite_ranked(
@@ -200,34 +207,36 @@ def _fuzzy(
     if len(words) != len(terms) or len(words) > FUZZY_MAX_WORDS:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        grams = sorted({g for w in words for s in stems(w) for g in _substrings(s)})
+        grams = _telling_grams(session, words)
+        if not grams:
+            return []
         candidates = text(
-            "SELECT rowid FROM article_trigram WHERE article_trigram MATCH :q"
+            "SELECT rowid, words FROM article_trigram WHERE article_trigram MATCH :q"
             " ORDER BY rank LIMIT :n"
         ).bindparams(q=" OR ".join(f'"{g}"' for g in grams), n=FUZZY_CANDIDATES)
     else:
         near = " OR ".join(f":w{i} <% words" for i in range(len(words)))
         candidates = text(
-            f"SELECT article_id FROM article_search WHERE {near} LIMIT :n"
+            f"SELECT article_id, words FROM article_search WHERE {near} LIMIT :n"
         ).bindparams(n=FUZZY_CANDIDATES, **{f"w{i}": w for i, w in enumerate(words)})
-    ids = [row[0] for row in session.execute(candidates)]
-    if not ids:
+    readings: dict[int, str] = {row[0]: row[1] for row in session.execute(candidates)}
+    if not readings:
         return []
-    # Scored on title and excerpt alone; only the articles shown are loaded whole.
-    texts = session.execute(
-        select(col(Article.id), col(Article.title), col(Article.excerpt)).where(
-            col(Article.id).in_(ids), is_public(now), *article_filters(session, query)
-        )
-    ).all()
+    shown: set[int] = set(
+        session.execute(
+            select(Article.id).where(
+                col(Article.id).in_(readings), is_public(now), *article_filters(session, query)
+            )
+        ).scalars()
+    )
+    # Scored on the readings of title and excerpt the index keeps; only the articles shown
+    # are loaded whole.
     wanted = [[_trigrams(r) for r in stems(word)] for word in words]
     scored = []
-    for article_id, title, excerpt in texts:
-        readings = [
-            _trigrams(s)
-            for s in {s for t in key_tokens(f"{title} {excerpt or ''}") for s in stems(t)}
-        ]
+    for article_id in shown:
+        held = [_trigrams(reading) for reading in readings[article_id].split()]
         score = min(
-            max((_jaccard(w, r) for w in word for r in readings), default=0.0) for word in wanted
+            max((_jaccard(w, r) for w in word for r in held), default=0.0) for word in wanted
         )
         if score >= FUZZY_MIN_SIMILARITY:
             scored.append((-score, -article_id))
@@ -247,6 +256,29 @@ def _fuzzy(
     return [articles[article_id] for article_id in best]
 
 
+def _telling_grams(session: Session, words: list[str]) -> list[str]:
+    """The trigrams to look for close spellings of ``words`` by: the rarest, as long as
+    together they are in at most FUZZY_GRAM_ARTICLES articles. A common word's trigrams
+    are in half the corpus: ranking every article holding one would cost a scan of it and
+    tell nothing (its closeness is checked on the candidates the rarer words bring; a
+    query of common trigrams only has no close spellings worth the scan)."""
+    grams = sorted({g for w in words for s in stems(w) for g in _substrings(s)})
+    counts = session.execute(
+        text("SELECT doc, term FROM article_trigram_vocab WHERE term IN :grams").bindparams(
+            bindparam("grams", expanding=True)
+        ),
+        {"grams": grams},
+    ).all()
+    chosen: list[str] = []
+    budget = FUZZY_GRAM_ARTICLES
+    for articles, gram in sorted(counts):
+        if articles > budget:
+            break
+        chosen.append(gram)
+        budget -= articles
+    return chosen
+
+
 def _substrings(word: str) -> set[str]:
     return {word[i : i + 3] for i in range(len(word) - 2)}
 
@@ -262,7 +294,8 @@ def similarity(a: str, b: str) -> float:
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
 
 
 def _closeness(word: str, readings: set[str]) -> float:
