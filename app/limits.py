@@ -53,6 +53,12 @@ class Limiter(Protocol):
     def flood_wait(self, key: str, *, seconds: int) -> int:
         """0 and start a quiet period for ``key``; or the seconds left of the current one."""
 
+    def pace(self, key: str, *, limit: int, window_seconds: int, burst: int) -> RateState:
+        """Count one request against ``key``, paced: ``burst`` at once, then one every
+        ``window_seconds / limit`` (GCRA, a token bucket kept as one timestamp). Unlike a
+        fixed window, clients that all start together are not let in together again at
+        each window's start."""
+
     def ping(self) -> None:
         """Return if the limits can be counted now; LimitsUnavailable otherwise."""
 
@@ -64,6 +70,7 @@ class MemoryLimiter:
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int]] = {}
         self._quiet_until: dict[str, float] = {}
+        self._arrivals: dict[str, float] = {}
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> RateState:
         now = time.monotonic()
@@ -86,12 +93,26 @@ class MemoryLimiter:
             self._quiet_until[key] = now + seconds
         return 0
 
+    def pace(self, key: str, *, limit: int, window_seconds: int, burst: int) -> RateState:
+        now = time.monotonic()
+        interval, tolerance = _pacing(limit, window_seconds, burst)
+        with self._lock:
+            self._forget_expired(now)
+            arrival = max(self._arrivals.get(key, now), now)
+            allowed = now >= arrival - tolerance
+            if allowed:
+                arrival += interval
+                self._arrivals[key] = arrival
+        return _paced(allowed, arrival - now, limit, interval, tolerance)
+
     def _forget_expired(self, now: float) -> None:
         # Bounded memory: drop quiet periods that ended (windows are reset on use).
         if len(self._quiet_until) > 10_000:
             self._quiet_until = {k: v for k, v in self._quiet_until.items() if v > now}
         if len(self._windows) > 10_000:
             self._windows = {k: v for k, v in self._windows.items() if now - v[0] < 86_400}
+        if len(self._arrivals) > 10_000:
+            self._arrivals = {k: v for k, v in self._arrivals.items() if v > now}
 
     def ping(self) -> None:
         pass
@@ -104,6 +125,7 @@ class RedisLimiter:
     def __init__(self, url: str, *, prefix: str) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
+        self._pace_script = self._redis.register_script(_PACE_LUA)
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> RateState:
         name = f"{self._prefix}rate:{key}"
@@ -124,12 +146,54 @@ class RedisLimiter:
             ttl = int(self._redis.ttl(name))
         return ttl if ttl > 0 else 1
 
+    def pace(self, key: str, *, limit: int, window_seconds: int, burst: int) -> RateState:
+        interval, tolerance = _pacing(limit, window_seconds, burst)
+        with _answering():
+            # Read, decide and write in one step on the server, by its clock.
+            allowed, backlog = self._pace_script(
+                keys=[f"{self._prefix}pace:{key}"], args=[repr(interval), repr(tolerance)]
+            )
+        return _paced(bool(allowed), float(backlog), limit, interval, tolerance)
+
     def ping(self) -> None:
         with _answering():
             self._redis.ping()
 
     def close(self) -> None:
         self._redis.close()
+
+
+# GCRA on the Redis server: the key holds the theoretical arrival time of the next request;
+# answers whether this one is let in, and how far that time now lies ahead.
+_PACE_LUA = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
+local arrival = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
+if now < arrival - tolerance then
+  return {0, tostring(arrival - now)}
+end
+arrival = arrival + interval
+redis.call('SET', KEYS[1], tostring(arrival), 'PX', math.ceil((arrival - now) * 1000) + 1)
+return {1, tostring(arrival - now)}
+"""
+
+
+def _pacing(limit: int, window_seconds: int, burst: int) -> tuple[float, float]:
+    """GCRA's emission interval, and how far ahead of now the next arrival may be."""
+    interval = window_seconds / limit
+    return interval, interval * (max(1, burst) - 1)
+
+
+def _paced(
+    allowed: bool, backlog: float, limit: int, interval: float, tolerance: float
+) -> RateState:
+    """Where a paced client stands, ``backlog`` seconds from an empty bucket: let in, and
+    how many more may come at once; or not, and in how many seconds one may."""
+    if not allowed:
+        return RateState(False, limit, 0, max(1, math.ceil(backlog - tolerance)))
+    remaining = max(0, int((tolerance + interval - backlog) // interval))
+    return RateState(True, limit, remaining, max(1, math.ceil(backlog)))
 
 
 @contextmanager
@@ -145,11 +209,23 @@ def create_limiter(redis_url: str | None, *, prefix: str) -> Limiter:
 
 
 def within_rate(
-    limiter: "Limiter", key: str, *, limit: int, window_seconds: int, english: str, arabic: str
+    limiter: "Limiter",
+    key: str,
+    *,
+    limit: int,
+    window_seconds: int,
+    english: str,
+    arabic: str,
+    burst: int | None = None,
 ) -> RateState:
-    """Count one request against ``key``; TooManyRequests (429 with ``Retry-After`` and
-    the RateLimit headers) when it is over: "at most {limit} {english} per {window} s"."""
-    rate = limiter.hit(key, limit=limit, window_seconds=window_seconds)
+    """Count one request against ``key`` (in a fixed window, or paced when a ``burst`` is
+    given); TooManyRequests (429 with ``Retry-After`` and the RateLimit headers) when it
+    is over: "at most {limit} {english} per {window} s"."""
+    rate = (
+        limiter.hit(key, limit=limit, window_seconds=window_seconds)
+        if burst is None
+        else limiter.pace(key, limit=limit, window_seconds=window_seconds, burst=burst)
+    )
     if not rate.allowed:
         raise TooManyRequests(
             f"at most {limit} {english} per {window_seconds} s",

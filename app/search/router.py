@@ -17,6 +17,8 @@ from app.search import service
 from app.search.schemas import SearchHit, SearchPage, SearchQuery
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/search", tags=["search"])
+# Searches a client may make at once; then they are paced, one per window / limit.
+SEARCH_BURST = 5
 
 
 def _within_search_rate(client: ClientKey, limiter: LimiterDep, settings: SettingsDep) -> None:
@@ -28,6 +30,7 @@ def _within_search_rate(client: ClientKey, limiter: LimiterDep, settings: Settin
         window_seconds=window,
         english="searches",
         arabic="عمليات بحث",
+        burst=min(SEARCH_BURST, limit),
     )
 
 
@@ -55,9 +58,10 @@ def search_articles(
     words (a common word is in most of them), a phrase is looked for in those, and a query
     of more than four words lists its matches newest first.
 
-    Limits per client: `AKHBAR_SEARCH_RATE_LIMIT` searches (60 a minute; answers from the
-    cache do not count), then 429 with `Retry-After`. A search the database has not
-    finished within `AKHBAR_SEARCH_TIMEOUT_MS` is stopped: 503 with `Retry-After`."""
+    Limits per client: `AKHBAR_SEARCH_RATE_LIMIT` searches (60 a minute: 5 at once, then
+    one a second; answers from the cache do not count), then 429 with `Retry-After`. A
+    search the database has not finished within `AKHBAR_SEARCH_TIMEOUT_MS` is stopped:
+    503 with `Retry-After`."""
     hits, next_cursor = service.search(session, query=query, timeout_ms=settings.search_timeout_ms)
     tag(response, "articles", *(key for hit in hits for key in article_keys(hit.article)))
     page = build_page(

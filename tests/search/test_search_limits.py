@@ -64,6 +64,26 @@ class TestRateLimit:
         assert [r.json() for r in repeats] == [first.json()] * 5
         assert [o.status_code for o in others] == [200, 200, 429]
 
+    def test_after_a_burst_searches_are_paced_not_let_in_again_all_at_once(
+        self, settings: Settings, limiter_settings: dict, session: Session
+    ) -> None:
+        """2 a second: two at once, then one every half second (GCRA), so clients that
+        started together do not come back together when a window would turn."""
+        make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
+        update = {"search_rate_limit": "2/second", **limiter_settings}
+        with TestClient(create_app(settings.model_copy(update=update))) as client:
+            started = time.monotonic()
+            burst = [client.get("/v1/search", params={"q": q}).status_code for q in "أبت"]
+            assert time.monotonic() - started < 0.5  # else the test proves nothing
+            time.sleep(0.6)
+            paced = client.get("/v1/search", params={"q": "ث"})
+            again = client.get("/v1/search", params={"q": "ج"})
+
+        assert burst == [200, 200, 429]
+        assert paced.status_code == 200
+        assert again.status_code == 429
+        assert again.headers["retry-after"] == "1"
+
     def test_arabic_readers_read_the_refusal_in_arabic(
         self, limited: TestClient, session: Session
     ) -> None:
