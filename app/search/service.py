@@ -86,47 +86,8 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
         (offset,) = decode_cursor(query.cursor, kind=CURSOR_KIND, shape=(int,))
         if not 0 < offset <= MAX_OFFSET:
             raise InvalidInput("the cursor is not one this list gave out", loc=("query", "cursor"))
-    wanted = offset + query.limit + 1
-    rows: Sequence[Article] = []
-    # A long query's matches all hold every one of its words: they come newest first
-    # (ranking each against a dozen words costs far more than finding them). Phrases are
-    # checked word by word, position by position: only from the floor up.
-    by_rank = len(terms) <= RANKED_TERMS
-    needs_floor = by_rank or any(term.is_phrase for term in terms)
-    words = loosened(terms)
-    if session.get_bind().dialect.name == "sqlite":
-        match = literal_column("article_fts").op("MATCH")(fts5_match(terms))
-        rowid = _fts.c.rowid
-        floor, attested = 0, 0
-        if needs_floor:
-            any_order = literal_column("article_fts").op("MATCH")(fts5_match(words))
-            floor, attested = _newest_matches(session, select(rowid).where(any_order), rowid)
-        # FTS5 ranks and cuts its own matches fast (ORDER BY rank LIMIT); ranking every
-        # match through a join is what costs. So: the best few times more than wanted,
-        # then the article filters; only if filters leave too few, all (within the floor).
-        ranked = _sqlite_ranked(match, floor, by_rank=by_rank, top=wanted * OVERSAMPLE)
-        rows = _page(session, ranked, query, offset, now)
-        if len(rows) <= query.limit:
-            ranked = _sqlite_ranked(match, floor, by_rank=by_rank, top=None)
-            rows = _page(session, ranked, query, offset, now)
-    else:
-        ts_query = func.to_tsquery(text("'simple'"), tsquery(terms))
-        document = _pg_index.c.document
-        article_id = _pg_index.c.article_id
-        floor, attested = 0, 0
-        if needs_floor:
-            any_order = document.op("@@")(func.to_tsquery(text("'simple'"), tsquery(words)))
-            floor, attested = _newest_matches(
-                session, select(article_id).where(any_order), article_id
-            )
-        rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), document, ts_query)
-        ranked = (
-            select(Article)
-            .join(_pg_index, article_id == col(Article.id))
-            .where(article_id >= floor, document.op("@@")(ts_query))
-            .order_by(*([rank.desc()] if by_rank else []), col(Article.id).desc())
-        )
-        rows = _page(session, ranked, query, offset, now)
+    exact = _exact_sqlite if session.get_bind().dialect.name == "sqlite" else _exact_postgres
+    rows, attested = exact(session, terms, query, offset, now)
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET
     hits = [Hit(article, snippet(article, terms), "exact") for article in rows[: query.limit]]
     # Close spellings, for words the articles hardly hold (not when filters left few).
@@ -140,6 +101,55 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
 
 
+# The work of a search is bounded: a query is ranked among the newest MAX_RANKED articles
+# that hold its words in any order (the floor), a phrase is checked from the floor up, and
+# a query of more than RANKED_TERMS words lists its matches newest first (all hold every
+# word; ranking each against a dozen words costs far more than finding them). Each answers
+# its rows (up to the page's end, and one more) and how many articles hold the words.
+
+
+def _exact_sqlite(
+    session: Session, terms: list[Term], query: SearchQuery, offset: int, now: datetime
+) -> tuple[Sequence[Article], int]:
+    by_rank = len(terms) <= RANKED_TERMS
+    floor, attested = 0, 0
+    if by_rank or any(term.is_phrase for term in terms):
+        words = literal_column("article_fts").op("MATCH")(fts5_match(loosened(terms)))
+        floor, attested = _newest_matches(session, select(_fts.c.rowid).where(words), _fts.c.rowid)
+    # FTS5 ranks and cuts its own matches fast (ORDER BY rank LIMIT); ranking every match
+    # through a join is what costs. So: the best few times more than wanted, then the
+    # article filters; only if filters leave too few, all (from the floor up).
+    match = literal_column("article_fts").op("MATCH")(fts5_match(terms))
+    top = (offset + query.limit + 1) * OVERSAMPLE
+    rows = _page(
+        session, _sqlite_ranked(match, floor, by_rank=by_rank, top=top), query, offset, now
+    )
+    if len(rows) <= query.limit:
+        ranked = _sqlite_ranked(match, floor, by_rank=by_rank, top=None)
+        rows = _page(session, ranked, query, offset, now)
+    return rows, attested
+
+
+def _exact_postgres(
+    session: Session, terms: list[Term], query: SearchQuery, offset: int, now: datetime
+) -> tuple[Sequence[Article], int]:
+    by_rank = len(terms) <= RANKED_TERMS
+    document, article_id = _pg_index.c.document, _pg_index.c.article_id
+    floor, attested = 0, 0
+    if by_rank or any(term.is_phrase for term in terms):
+        words = document.op("@@")(func.to_tsquery(text("'simple'"), tsquery(loosened(terms))))
+        floor, attested = _newest_postgres_matches(session, words)
+    ts_query = func.to_tsquery(text("'simple'"), tsquery(terms))
+    rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), document, ts_query)
+    ranked = (
+        select(Article)
+        .join(_pg_index, article_id == col(Article.id))
+        .where(article_id >= floor, document.op("@@")(ts_query))
+        .order_by(*([rank.desc()] if by_rank else []), col(Article.id).desc())
+    )
+    return _page(session, ranked, query, offset, now), attested
+
+
 def _newest_matches(
     session: Session, matching_ids: SelectOfScalar[int], article_id: ColumnElement[int]
 ) -> tuple[int, int]:
@@ -151,6 +161,29 @@ def _newest_matches(
     newest = matching_ids.order_by(article_id.desc()).limit(MAX_RANKED).subquery()
     floor, count = session.execute(select(func.min(newest.c[0]), func.count())).one()
     return floor or 0, count
+
+
+# PostgreSQL looks for a query's newest matches among the newest this many articles, then
+# ten times as many, then all.
+_SPANS = (5_000, 50_000, None)
+
+
+def _newest_postgres_matches(session: Session, words: ColumnElement[bool]) -> tuple[int, int]:
+    """_newest_matches on PostgreSQL. Left to itself, the planner walks the primary key
+    backwards testing each article's document until it has MAX_RANKED matches: fast for
+    a common word, a scan of the whole corpus (each document read from TOAST) for one
+    with fewer matches than that. So the GIN index finds the matches (bitmap scans only),
+    first among the newest articles, widening only while there are too few."""
+    article_id = _pg_index.c.article_id
+    newest_id = session.execute(select(func.max(article_id))).scalar_one() or 0
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    for span in _SPANS:
+        within = [words] if span is None else [words, article_id > newest_id - span]
+        floor, count = _newest_matches(session, select(article_id).where(*within), article_id)
+        if count >= MAX_RANKED:
+            break
+    session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+    return floor, count
 
 
 def _sqlite_ranked(
