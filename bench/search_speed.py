@@ -320,6 +320,8 @@ def main() -> None:
             ("as shipped", args.clients, args.seconds, {}),
             ("rate limit lifted", args.clients, 20, lifted),
         ):
+            # Each run its own Redis keys: a paced client's next turn is not carried over.
+            extra = {**extra, "AKHBAR_REDIS_PREFIX": f"akhbar-bench-{time.time_ns()}:"}
             with server_process(url, workers=args.workers, env={**env, **extra}) as served:
                 base_url, process = served
                 pids = _children(process.pid) or [process.pid]
