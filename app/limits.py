@@ -209,7 +209,7 @@ def create_limiter(redis_url: str | None, *, prefix: str) -> Limiter:
 
 
 def within_rate(
-    limiter: "Limiter",
+    limiter: Limiter,
     key: str,
     *,
     limit: int,
@@ -236,9 +236,9 @@ def within_rate(
     return rate
 
 
-def _limiter(request: Request) -> "Limiter":
+def _limiter(request: Request) -> Limiter:
     limiter: Limiter = request.app.state.limiter
     return limiter
 
 
-LimiterDep = Annotated["Limiter", Depends(_limiter)]
+LimiterDep = Annotated[Limiter, Depends(_limiter)]
