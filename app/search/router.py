@@ -1,14 +1,16 @@
 """``GET /v1/search``."""
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.articles.schemas import ArticleListItem, article_keys
 from app.caching import cache_for, tag
 from app.client import ClientKey
 from app.db import SessionDep, SettingsDep
-from app.errors import problem_responses
+from app.errors import TooManyRequests, problem_responses
 from app.limits import LimiterDep, within_rate
 from app.openapi import FIELDS_SELECTION
 from app.pagination import build_page, select_fields
@@ -21,17 +23,28 @@ router = APIRouter(route_class=JsonRoute, prefix="/v1/search", tags=["search"])
 SEARCH_BURST = 5
 
 
-def _within_search_rate(client: ClientKey, limiter: LimiterDep, settings: SettingsDep) -> None:
+async def _within_search_rate(
+    client: ClientKey, limiter: LimiterDep, settings: SettingsDep
+) -> None:
+    """The client's search limit. A refusal is held back a moment before it is sent (it
+    waits in the event loop, holding nothing but its connection): a client that floods,
+    ignoring `Retry-After`, then costs a refusal a second, not hundreds."""
     limit, window = settings.search_rate
-    within_rate(
-        limiter,
-        f"search:{client}",
-        limit=limit,
-        window_seconds=window,
-        english="searches",
-        arabic="عمليات بحث",
-        burst=min(SEARCH_BURST, limit),
-    )
+    try:
+        await run_in_threadpool(
+            within_rate,
+            limiter,
+            f"search:{client}",
+            limit=limit,
+            window_seconds=window,
+            english="searches",
+            arabic="عمليات بحث",
+            burst=min(SEARCH_BURST, limit),
+        )
+    except TooManyRequests as refused:
+        wait = int((refused.headers or {}).get("Retry-After", "1"))
+        await asyncio.sleep(min(wait * 1000, settings.search_refusal_delay_ms) / 1000)
+        raise
 
 
 @router.get(
@@ -59,7 +72,8 @@ def search_articles(
     of more than four words lists its matches newest first.
 
     Limits per client: `AKHBAR_SEARCH_RATE_LIMIT` searches (60 a minute: 5 at once, then
-    one a second; answers from the cache do not count), then 429 with `Retry-After`. A
+    one a second; answers from the cache do not count), then 429 with `Retry-After`, sent
+    after a pause of up to `AKHBAR_SEARCH_REFUSAL_DELAY_MS` (a second). A
     search the database has not finished within `AKHBAR_SEARCH_TIMEOUT_MS` is stopped:
     503 with `Retry-After`."""
     hits, next_cursor = service.search(session, query=query, timeout_ms=settings.search_timeout_ms)

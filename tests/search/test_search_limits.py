@@ -84,6 +84,23 @@ class TestRateLimit:
         assert again.status_code == 429
         assert again.headers["retry-after"] == "1"
 
+    def test_a_refusal_is_held_back_so_a_flood_costs_one_a_second(
+        self, settings: Settings, limiter_settings: dict, session: Session
+    ) -> None:
+        update = {
+            "search_rate_limit": "1/minute",
+            "search_refusal_delay_ms": 300,
+            **limiter_settings,
+        }
+        with TestClient(create_app(settings.model_copy(update=update))) as client:
+            first = client.get("/v1/search", params={"q": "أ"})
+            started = time.monotonic()
+            refused = client.get("/v1/search", params={"q": "ب"})
+            held = time.monotonic() - started
+
+        assert (first.status_code, refused.status_code) == (200, 429)
+        assert held >= 0.3
+
     def test_arabic_readers_read_the_refusal_in_arabic(
         self, limited: TestClient, session: Session
     ) -> None:
