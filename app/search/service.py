@@ -41,6 +41,12 @@ RANKED_TERMS = 4
 SNIPPET_WORDS = 24
 
 _fts = table("article_fts", column("rowid"), column("rank"))
+# What a list item shows of an article's relations, loaded with it.
+_LIST_ITEM = (
+    joinedload(Article.category),  # type: ignore[arg-type]
+    selectinload(Article.tags),  # type: ignore[arg-type]
+    selectinload(Article.authors),  # type: ignore[arg-type]
+)
 OVERSAMPLE = 4
 _pg_index = table("article_search", column("article_id"), column("document"))
 
@@ -116,18 +122,43 @@ def _exact_sqlite(
     if by_rank or any(term.is_phrase for term in terms):
         words = literal_column("article_fts").op("MATCH")(fts5_match(loosened(terms)))
         floor, attested = _newest_matches(session, select(_fts.c.rowid).where(words), _fts.c.rowid)
-    # FTS5 ranks and cuts its own matches fast (ORDER BY rank LIMIT); ranking every match
-    # through a join is what costs. So: the best few times more than wanted, then the
-    # article filters; only if filters leave too few, all (from the floor up).
+    # FTS5 orders its own matches (by BM25 with title > excerpt > body, or newest first)
+    # and stops at a LIMIT: the best few times more than the page needs, then the article
+    # filters on those ids; only if filters leave too few, and there were more, all of
+    # them (from the floor up, or the newest MAX_RANKED).
     match = literal_column("article_fts").op("MATCH")(fts5_match(terms))
+    order = [_fts.c.rank, _fts.c.rowid.desc()] if by_rank else [_fts.c.rowid.desc()]
+    matches = select(_fts.c.rowid).where(match, _fts.c.rowid >= floor).order_by(*order)
     top = (offset + query.limit + 1) * OVERSAMPLE
-    rows = _page(
-        session, _sqlite_ranked(match, floor, by_rank=by_rank, top=top), query, offset, now
+    ids: Sequence[int] = session.execute(matches.limit(top)).scalars().all()
+    page = _visible(session, ids, query, now)[offset : offset + query.limit + 1]
+    if len(page) <= query.limit and len(ids) == top:
+        ids = session.execute(matches.limit(max(MAX_RANKED, top))).scalars().all()
+        page = _visible(session, ids, query, now)[offset : offset + query.limit + 1]
+    return _load_in_order(session, page), attested
+
+
+def _visible(session: Session, ids: Sequence[int], query: SearchQuery, now: datetime) -> list[int]:
+    """``ids`` that are public and pass the query's filters, in their order."""
+    passing = set(
+        session.execute(
+            select(Article.id).where(
+                col(Article.id).in_(ids), is_public(now), *article_filters(session, query)
+            )
+        ).scalars()
     )
-    if len(rows) <= query.limit:
-        ranked = _sqlite_ranked(match, floor, by_rank=by_rank, top=None)
-        rows = _page(session, ranked, query, offset, now)
-    return rows, attested
+    return [article_id for article_id in ids if article_id in passing]
+
+
+def _load_in_order(session: Session, ids: Sequence[int]) -> list[Article]:
+    """The articles ``ids`` name, with what a list item shows, in that order."""
+    loaded = {
+        article.id: article
+        for article in session.exec(
+            select(Article).where(col(Article.id).in_(ids)).options(*_LIST_ITEM)
+        ).unique()
+    }
+    return [loaded[article_id] for article_id in ids]
 
 
 def _exact_postgres(
@@ -186,27 +217,6 @@ def _newest_postgres_matches(session: Session, words: ColumnElement[bool]) -> tu
     return floor, count
 
 
-def _sqlite_ranked(
-    match: ColumnElement[bool], floor: int, *, by_rank: bool, top: int | None
-) -> SelectOfScalar[Article]:
-    """Articles matching every term from ``floor`` up, best first (FTS5's ``rank`` is
-    configured as BM25 with title > excerpt > body) or newest first; only the ``top``
-    first when given."""
-    key = _fts.c.rank if by_rank else -_fts.c.rowid
-    matches = (
-        select(_fts.c.rowid.label("id"), key.label("rank"))
-        .where(match, _fts.c.rowid >= floor)
-        # As FTS5 reads its index: it stops after `top` (-rowid would sort them all).
-        .order_by(_fts.c.rank if by_rank else _fts.c.rowid.desc())
-    )
-    best = (matches.limit(top) if top is not None else matches).subquery()
-    return (
-        select(Article)
-        .join(best, best.c.id == col(Article.id))
-        .order_by(best.c.rank, col(Article.id).desc())
-    )
-
-
 def _page(
     session: Session,
     ranked: SelectOfScalar[Article],
@@ -216,11 +226,7 @@ def _page(
 ) -> Sequence[Article]:
     stmt = (
         ranked.where(is_public(now), *article_filters(session, query))
-        .options(
-            joinedload(Article.category),  # type: ignore[arg-type]
-            selectinload(Article.tags),  # type: ignore[arg-type]
-            selectinload(Article.authors),  # type: ignore[arg-type]
-        )
+        .options(*_LIST_ITEM)
         .offset(offset)
         .limit(query.limit + 1)
     )
@@ -255,13 +261,7 @@ def _fuzzy(
     readings: dict[int, str] = {row[0]: row[1] for row in session.execute(candidates)}
     if not readings:
         return []
-    shown: set[int] = set(
-        session.execute(
-            select(Article.id).where(
-                col(Article.id).in_(readings), is_public(now), *article_filters(session, query)
-            )
-        ).scalars()
-    )
+    shown = _visible(session, list(readings), query, now)
     # Scored on the readings of title and excerpt the index keeps; only the articles shown
     # are loaded whole.
     wanted = [[_trigrams(r) for r in stems(word)] for word in words]
@@ -274,19 +274,7 @@ def _fuzzy(
         if score >= FUZZY_MIN_SIMILARITY:
             scored.append((-score, -article_id))
     best = [-negative_id for _, negative_id in sorted(scored)[:limit]]
-    articles = {
-        article.id: article
-        for article in session.exec(
-            select(Article)
-            .where(col(Article.id).in_(best))
-            .options(
-                joinedload(Article.category),  # type: ignore[arg-type]
-                selectinload(Article.tags),  # type: ignore[arg-type]
-                selectinload(Article.authors),  # type: ignore[arg-type]
-            )
-        ).unique()
-    }
-    return [articles[article_id] for article_id in best]
+    return _load_in_order(session, best)
 
 
 def _telling_grams(session: Session, words: list[str]) -> list[str]:
@@ -351,8 +339,8 @@ def snippet(article: Article, terms: list[Term], *, fuzzy: bool = False) -> str:
             for query_word in term.tokens
         )
 
-    hits = [i for i, word in enumerate(words) if matches(word)]
-    start = max(0, hits[0] - SNIPPET_WORDS // 3) if hits else 0
+    first = next((i for i, word in enumerate(words) if matches(word)), None)
+    start = max(0, first - SNIPPET_WORDS // 3) if first is not None else 0
     window = words[start : start + SNIPPET_WORDS]
     marked = [
         f"<mark>{html.escape(word)}</mark>" if matches(word) else html.escape(word)
