@@ -56,6 +56,7 @@ CLITICS = ["", "", "", "ال", "و", "وال", "بال", "لل", "ف", "ب"]
 LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 BENCH_DATABASE = "akhbar_bench_search"
 NO_CACHE = {"AKHBAR_RESPONSE_CACHE_SECONDS": "0"}
+STEADY_AFTER_SECONDS = 10
 
 
 def vocabulary() -> list[str]:
@@ -184,8 +185,11 @@ def attack(
     by_status: dict[int, list[float]] = defaultdict(list)
     by_kind: dict[str, list[float]] = defaultdict(list)
     probes: dict[str, list[float]] = defaultdict(list)
+    # After the first seconds: every client's burst spent, the pace holding.
+    steady: dict[str, list[float]] = defaultdict(list)
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     rss: list[float] = []
 
     latest = httpx.get(f"{base_url}/v1/articles", params={"limit": 1}).json()["data"][0]
@@ -206,6 +210,10 @@ def attack(
                     by_status[response.status_code].append(elapsed)
                     if response.status_code == 200:
                         by_kind[kind].append(elapsed)
+                    if time.monotonic() - started > STEADY_AFTER_SECONDS:
+                        steady[f"search {response.status_code}"].append(elapsed)
+                        if response.status_code == 200:
+                            steady[f"  {kind}"].append(elapsed)
 
     def reader() -> None:
         with httpx.Client(base_url=base_url, timeout=60) as client:
@@ -223,7 +231,7 @@ def attack(
         thread.start()
     for thread in threads:
         thread.join()
-    return {"status": by_status, "kind": by_kind, "probes": probes, "rss": rss}
+    return {"status": by_status, "kind": by_kind, "probes": probes, "rss": rss, "steady": steady}
 
 
 def _children(pid: int) -> list[int]:
@@ -340,6 +348,8 @@ def main() -> None:
                 print(f"  search {status}          {summary(latencies)}")
             for kind, latencies in sorted(seen["kind"].items()):
                 print(f"    {kind:28s}{summary(latencies)}")
+            for name, latencies in sorted(seen["steady"].items()):
+                print(f"  after {STEADY_AFTER_SECONDS} s, {name:29s}{summary(latencies)}")
             for path, latencies in seen["probes"].items():
                 print(f"  meanwhile {path:20s}{summary(latencies)}")
             print(

@@ -20,7 +20,7 @@ from app.search.schemas import SearchHit, SearchPage, SearchQuery
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/search", tags=["search"])
 # Searches a client may make at once; then they are paced, one per window / limit.
-SEARCH_BURST = 5
+SEARCH_BURST = 3
 
 
 async def _within_search_rate(
@@ -71,7 +71,7 @@ def search_articles(
     words (a common word is in most of them), a phrase is looked for in those, and a query
     of more than four words lists its matches newest first.
 
-    Limits per client: `AKHBAR_SEARCH_RATE_LIMIT` searches (60 a minute: 5 at once, then
+    Limits per client: `AKHBAR_SEARCH_RATE_LIMIT` searches (60 a minute: 3 at once, then
     one a second; answers from the cache do not count), then 429 with `Retry-After`, sent
     after a pause of up to `AKHBAR_SEARCH_REFUSAL_DELAY_MS` (a second). A
     search the database has not finished within `AKHBAR_SEARCH_TIMEOUT_MS` is stopped:
