@@ -58,12 +58,13 @@ def create_postgres_database(name: str) -> str:
 
 
 # No Redis unless a test asks for it, no access log; the webhook delivery worker runs in
-# the webhook tests (they turn it on), not beside every other test's queries; a refused
-# search answers at once (tests/search/test_search_limits.py holds it back).
+# the webhook tests (they turn it on), not beside every other test's queries; searches
+# are not limited (tests/search/test_search_limits.py tests the limit and its pauses).
 TEST_DEFAULTS: dict[str, Any] = {
     "redis_url": None,
     "access_log": False,
     "webhooks_worker": False,
+    "search_rate_limit": "1000000/second",
     "search_refusal_delay_ms": 0,
 }
 

@@ -5,7 +5,6 @@ that the API did not give out is a 422, never a 500."""
 import base64
 import json
 import string
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -14,9 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from app.config import Settings
 from app.errors import InvalidInput
-from app.main import create_app
 from app.pagination import decode_cursor
 from app.search.query import parse
 from app.text.arabic import search_key
@@ -86,15 +83,6 @@ def test_search_terms_are_letters_and_digits_only(text: str) -> None:
 WITH_FIXTURES = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """Hundreds of searches from one client in a test: its search limit is not what these
-    tests are about (tests/search/test_search_limits.py is)."""
-    lifted = settings.model_copy(update={"search_rate_limit": "1000000/minute"})
-    with TestClient(create_app(lifted)) as client:
-        yield client
 
 
 @pytest.fixture

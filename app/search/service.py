@@ -23,7 +23,7 @@ from app.text.arabic import key_tokens, stems
 CURSOR_KIND = "search"
 # With fewer exact hits than this on the first page, close spellings are tried too.
 FUZZY_BELOW = 3
-FUZZY_CANDIDATES = 200
+FUZZY_CANDIDATES = 100
 FUZZY_MIN_SIMILARITY = 0.45
 # Close spellings are for a name written another way: a word or three, of a name's
 # length. A query of a dozen long words that match nothing would otherwise look for
@@ -200,20 +200,17 @@ _SPANS = (5_000, 50_000, None)
 
 
 def _newest_postgres_matches(session: Session, words: ColumnElement[bool]) -> tuple[int, int]:
-    """_newest_matches on PostgreSQL. Left to itself, the planner walks the primary key
-    backwards testing each article's document until it has MAX_RANKED matches: fast for
-    a common word, a scan of the whole corpus (each document read from TOAST) for one
-    with fewer matches than that. So the GIN index finds the matches (bitmap scans only),
-    first among the newest articles, widening only while there are too few."""
+    """_newest_matches on PostgreSQL: through the GIN index alone (see _gin_only), first
+    among the newest articles, widening only while there are too few."""
     article_id = _pg_index.c.article_id
     newest_id = session.execute(select(func.max(article_id))).scalar_one() or 0
-    session.execute(text("SET LOCAL enable_indexscan = off"))
+    _gin_only(session, True)
     for span in _SPANS:
         within = [words] if span is None else [words, article_id > newest_id - span]
         floor, count = _newest_matches(session, select(article_id).where(*within), article_id)
         if count >= MAX_RANKED:
             break
-    session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+    _gin_only(session, False)
     return floor, count
 
 
@@ -254,10 +251,13 @@ def _fuzzy(
             " ORDER BY rank LIMIT :n"
         ).bindparams(q=" OR ".join(f'"{g}"' for g in grams), n=FUZZY_CANDIDATES)
     else:
-        near = " OR ".join(f":w{i} <% words" for i in range(len(words)))
+        rare = _rare_words(session, words)
+        if not rare:
+            return []
+        near = " OR ".join(f":w{i} <% words" for i in range(len(rare)))
         candidates = text(
             f"SELECT article_id, words FROM article_search WHERE {near} LIMIT :n"
-        ).bindparams(n=FUZZY_CANDIDATES, **{f"w{i}": w for i, w in enumerate(words)})
+        ).bindparams(n=FUZZY_CANDIDATES, **{f"w{i}": w for i, w in enumerate(rare)})
     readings: dict[int, str] = {row[0]: row[1] for row in session.execute(candidates)}
     if not readings:
         return []
@@ -275,6 +275,41 @@ def _fuzzy(
             scored.append((-score, -article_id))
     best = [-negative_id for _, negative_id in sorted(scored)[:limit]]
     return _load_in_order(session, best)
+
+
+def _rare_words(session: Session, words: list[str]) -> list[str]:
+    """The ``words`` fewer than FUZZY_BELOW articles hold (in any reading): close spellings
+    are looked for by these (PostgreSQL). A common word is close to something in every
+    article: the candidates it brought would be the first 200 of the corpus; its
+    closeness is checked on the candidates the rarer words bring."""
+    rare = []
+    _gin_only(session, True)
+    for word in words:
+        holding = (
+            select(_pg_index.c.article_id)
+            .where(
+                _pg_index.c.document.op("@@")(
+                    func.to_tsquery(text("'simple'"), tsquery([Term((word,))]))
+                )
+            )
+            .limit(FUZZY_BELOW)
+            .subquery()
+        )
+        if session.execute(select(func.count()).select_from(holding)).scalar_one() < FUZZY_BELOW:
+            rare.append(word)
+    _gin_only(session, False)
+    return rare
+
+
+def _gin_only(session: Session, on: bool) -> None:
+    """Whether PostgreSQL finds a query's articles through the GIN index alone (bitmap
+    scans), for the statements between. Left to itself, for a few matches wanted, the
+    planner walks the table or its primary key testing each article's document until it
+    has them: fast for a common word, a read of every document (each from TOAST) for a
+    rare one."""
+    value = "off" if on else "DEFAULT"
+    for plan in ("enable_indexscan", "enable_seqscan"):
+        session.execute(text(f"SET LOCAL {plan} TO {value}"))
 
 
 def _telling_grams(session: Session, words: list[str]) -> list[str]:
