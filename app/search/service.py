@@ -92,8 +92,10 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
         (offset,) = decode_cursor(query.cursor, kind=CURSOR_KIND, shape=(int,))
         if not 0 < offset <= MAX_OFFSET:
             raise InvalidInput("the cursor is not one this list gave out", loc=("query", "cursor"))
+    # What the public may see that the filters keep: looked up once (term slugs to ids).
+    shown = [is_public(now), *article_filters(session, query)]
     exact = _exact_sqlite if session.get_bind().dialect.name == "sqlite" else _exact_postgres
-    rows, attested = exact(session, terms, query, offset, now)
+    rows, attested = exact(session, terms, query, offset, shown)
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET
     hits = [Hit(article, snippet(article, terms), "exact") for article in rows[: query.limit]]
     # Close spellings, for words the articles hardly hold (not when filters left few).
@@ -101,7 +103,7 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
         seen = {hit.article.id for hit in hits}
         hits += [
             Hit(article, snippet(article, terms, fuzzy=True), "fuzzy")
-            for article in _fuzzy(session, terms, query, now=now, limit=query.limit + len(seen))
+            for article in _fuzzy(session, terms, shown, limit=query.limit + len(seen))
             if article.id not in seen
         ][: query.limit - len(hits)]
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
@@ -115,7 +117,11 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
 
 
 def _exact_sqlite(
-    session: Session, terms: list[Term], query: SearchQuery, offset: int, now: datetime
+    session: Session,
+    terms: list[Term],
+    query: SearchQuery,
+    offset: int,
+    shown: list[ColumnElement[bool]],
 ) -> tuple[Sequence[Article], int]:
     by_rank = len(terms) <= RANKED_TERMS
     floor, attested = 0, 0
@@ -131,21 +137,17 @@ def _exact_sqlite(
     matches = select(_fts.c.rowid).where(match, _fts.c.rowid >= floor).order_by(*order)
     top = (offset + query.limit + 1) * OVERSAMPLE
     ids: Sequence[int] = session.execute(matches.limit(top)).scalars().all()
-    page = _visible(session, ids, query, now)[offset : offset + query.limit + 1]
+    page = _visible(session, ids, shown)[offset : offset + query.limit + 1]
     if len(page) <= query.limit and len(ids) == top:
         ids = session.execute(matches.limit(max(MAX_RANKED, top))).scalars().all()
-        page = _visible(session, ids, query, now)[offset : offset + query.limit + 1]
+        page = _visible(session, ids, shown)[offset : offset + query.limit + 1]
     return _load_in_order(session, page), attested
 
 
-def _visible(session: Session, ids: Sequence[int], query: SearchQuery, now: datetime) -> list[int]:
-    """``ids`` that are public and pass the query's filters, in their order."""
+def _visible(session: Session, ids: Sequence[int], shown: list[ColumnElement[bool]]) -> list[int]:
+    """``ids`` that are public and pass the query's filters (``shown``), in their order."""
     passing = set(
-        session.execute(
-            select(Article.id).where(
-                col(Article.id).in_(ids), is_public(now), *article_filters(session, query)
-            )
-        ).scalars()
+        session.execute(select(Article.id).where(col(Article.id).in_(ids), *shown)).scalars()
     )
     return [article_id for article_id in ids if article_id in passing]
 
@@ -162,7 +164,11 @@ def _load_in_order(session: Session, ids: Sequence[int]) -> list[Article]:
 
 
 def _exact_postgres(
-    session: Session, terms: list[Term], query: SearchQuery, offset: int, now: datetime
+    session: Session,
+    terms: list[Term],
+    query: SearchQuery,
+    offset: int,
+    shown: list[ColumnElement[bool]],
 ) -> tuple[Sequence[Article], int]:
     by_rank = len(terms) <= RANKED_TERMS
     document, article_id = _pg_index.c.document, _pg_index.c.article_id
@@ -178,7 +184,7 @@ def _exact_postgres(
         .where(article_id >= floor, document.op("@@")(ts_query))
         .order_by(*([rank.desc()] if by_rank else []), col(Article.id).desc())
     )
-    return _page(session, ranked, query, offset, now), attested
+    return _page(session, ranked, query, offset, shown), attested
 
 
 def _newest_matches(
@@ -219,19 +225,14 @@ def _page(
     ranked: SelectOfScalar[Article],
     query: SearchQuery,
     offset: int,
-    now: datetime,
+    shown: list[ColumnElement[bool]],
 ) -> Sequence[Article]:
-    stmt = (
-        ranked.where(is_public(now), *article_filters(session, query))
-        .options(*_LIST_ITEM)
-        .offset(offset)
-        .limit(query.limit + 1)
-    )
+    stmt = ranked.where(*shown).options(*_LIST_ITEM).offset(offset).limit(query.limit + 1)
     return session.exec(stmt).unique().all()
 
 
 def _fuzzy(
-    session: Session, terms: list[Term], query: SearchQuery, *, now: datetime, limit: int
+    session: Session, terms: list[Term], shown: list[ColumnElement[bool]], *, limit: int
 ) -> list[Article]:
     """The ``limit`` articles whose title or excerpt has a word closest to every query word
     (a name transliterated another way: "أستانا" for "الآستانة"), closest first."""
@@ -261,12 +262,12 @@ def _fuzzy(
     readings: dict[int, str] = {row[0]: row[1] for row in session.execute(candidates)}
     if not readings:
         return []
-    shown = _visible(session, list(readings), query, now)
+    visible = _visible(session, list(readings), shown)
     # Scored on the readings of title and excerpt the index keeps; only the articles shown
     # are loaded whole.
     wanted = [[_trigrams(r) for r in stems(word)] for word in words]
     scored = []
-    for article_id in shown:
+    for article_id in visible:
         held = [_trigrams(reading) for reading in readings[article_id].split()]
         score = min(
             max((_jaccard(w, r) for w in word for r in held), default=0.0) for word in wanted
