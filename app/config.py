@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # How long a refused search's 429 is held back (at most until it may search again).
     search_refusal_delay_ms: Annotated[int, Field(ge=0, le=10_000)] = 1_000
     search_timeout_ms: Annotated[int, Field(ge=10, le=60_000)] = 500
+    # Searches one worker runs at once, and how long one more waits for a turn before it
+    # is answered 503: a crowd of searches is shed, not queued behind each other.
+    search_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
+    search_queue_ms: Annotated[int, Field(ge=0, le=10_000)] = 50
     # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
     # Limits count an IPv6 client by its network of this many bits (a subscriber's /64).

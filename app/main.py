@@ -1,5 +1,6 @@
 """The application factory."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.watch_pool(engine)
         app.state.engine = engine
         app.state.session_gate = session_gate(engine)
+        app.state.search_gate = asyncio.Semaphore(settings.search_concurrency)
         app.state.ticker_watcher = TickerWatcher(
             engine,
             poll_seconds=settings.ticker_poll_seconds,

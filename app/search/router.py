@@ -1,6 +1,7 @@
 """``GET /v1/search``."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -10,7 +11,7 @@ from app.articles.schemas import ArticleListItem, article_keys
 from app.caching import cache_for, tag
 from app.client import ClientKey
 from app.db import SessionDep, SettingsDep
-from app.errors import TooManyRequests, problem_responses
+from app.errors import AkhbarError, TooManyRequests, problem_responses
 from app.limits import LimiterDep, within_rate
 from app.openapi import FIELDS_SELECTION
 from app.pagination import build_page, select_fields
@@ -47,13 +48,41 @@ async def _within_search_rate(
         raise
 
 
+class SearchBusy(AkhbarError):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "too many searches are running on this server; try again in a second",
+            arabic="عمليات بحث كثيرة تجري الآن على هذا الخادم: أعد المحاولة بعد ثانية",
+        )
+        self.headers = {"Retry-After": "1"}
+
+
+async def _search_turn(request: Request, settings: SettingsDep) -> AsyncIterator[None]:
+    """A turn among the searches this worker runs at once (`AKHBAR_SEARCH_CONCURRENCY`).
+    A search that has not had one within `AKHBAR_SEARCH_QUEUE_MS` is answered 503: when
+    many arrive together (a crowd of clients, each within its own limit), the ones let in
+    stay fast and the rest are told to come back, rather than all waiting in a queue."""
+    gate: asyncio.Semaphore = request.app.state.search_gate
+    try:
+        async with asyncio.timeout(settings.search_queue_ms / 1000):
+            await gate.acquire()
+    except TimeoutError:
+        raise SearchBusy from None
+    try:
+        yield
+    finally:
+        gate.release()
+
+
 @router.get(
     "",
     summary="Search published articles",
     response_model=SearchPage,
     responses=problem_responses(422, 429, 503),
     openapi_extra={FIELDS_SELECTION: True},
-    dependencies=[cache_for("list"), Depends(_within_search_rate)],
+    dependencies=[cache_for("list"), Depends(_within_search_rate), Depends(_search_turn)],
 )
 def search_articles(
     request: Request,
@@ -75,7 +104,8 @@ def search_articles(
     one a second; answers from the cache do not count), then 429 with `Retry-After`, sent
     after a pause of up to `AKHBAR_SEARCH_REFUSAL_DELAY_MS` (a second). A
     search the database has not finished within `AKHBAR_SEARCH_TIMEOUT_MS` is stopped:
-    503 with `Retry-After`."""
+    503 with `Retry-After`. Each server runs `AKHBAR_SEARCH_CONCURRENCY` searches at once;
+    one that waits longer than `AKHBAR_SEARCH_QUEUE_MS` for its turn is a 503 too."""
     hits, next_cursor = service.search(session, query=query, timeout_ms=settings.search_timeout_ms)
     tag(response, "articles", *(key for hit in hits for key in article_keys(hit.article)))
     page = build_page(

@@ -1,11 +1,15 @@
-"""What a search may cost: a rate limit per client and a time limit in the database."""
+"""What a search may cost: a rate limit per client, a time limit in the database, and a
+number of searches each server runs at once."""
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
@@ -143,36 +147,15 @@ class TestTimeLimit:
     ) -> None:
         """Deterministically slow: another transaction holds the search index locked, so
         the search waits until its time limit stops it."""
-        if settings.is_sqlite:
-            pytest.skip("SQLite readers never wait for a writer (WAL); see the test above")
         make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
         app = create_app(settings.model_copy(update={"search_timeout_ms": 200}))
-        locked, release = threading.Event(), threading.Event()
-
-        def hold_lock() -> None:
-            with engine.connect() as connection:
-                connection.execute(text("LOCK TABLE article_search IN ACCESS EXCLUSIVE MODE"))
-                locked.set()
-                release.wait(10)
-                connection.rollback()
-
-        holder = threading.Thread(target=hold_lock)
-        holder.start()
-        try:
-            assert locked.wait(10)
-            with TestClient(app) as client:
-                started = time.monotonic()
-                response = client.get("/v1/search", params={"q": "مطر"})
-                waited = time.monotonic() - started
-                ar = client.get(
-                    "/v1/search", params={"q": "غزير"}, headers={"Accept-Language": "ar"}
-                )
-                release.set()
-                holder.join()
-                after = client.get("/v1/search", params={"q": "مطر"})
-        finally:
-            release.set()
-            holder.join()
+        with index_locked(settings, engine) as release, TestClient(app) as client:
+            started = time.monotonic()
+            response = client.get("/v1/search", params={"q": "مطر"})
+            waited = time.monotonic() - started
+            ar = client.get("/v1/search", params={"q": "غزير"}, headers={"Accept-Language": "ar"})
+            release()
+            after = client.get("/v1/search", params={"q": "مطر"})
 
         assert response.status_code == 503
         assert response.headers["retry-after"] == "1"
@@ -184,3 +167,107 @@ class TestTimeLimit:
         assert waited < 5
         assert after.status_code == 200
         assert [hit["title"] for hit in after.json()["data"]] == ["خبر عن المطر"]
+
+
+class TestConcurrency:
+    """A server runs `search_concurrency` searches at once; one more waits for a turn up
+    to `search_queue_ms`, then is a 503. Searches are held deterministically by a lock on
+    the search index, as above."""
+
+    def _app(self, settings: Settings, *, queue_ms: int) -> FastAPI:
+        update = {"search_concurrency": 1, "search_queue_ms": queue_ms, "search_timeout_ms": 5000}
+        return create_app(settings.model_copy(update=update))
+
+    def test_a_search_with_no_turn_in_time_is_503_and_the_running_one_finishes(
+        self, settings: Settings, engine: Engine, session: Session
+    ) -> None:
+        make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
+        app = self._app(settings, queue_ms=100)
+        with index_locked(settings, engine) as release, TestClient(app) as client:
+            running = Search(client, "مطر")
+            time.sleep(0.3)  # it has its turn, and waits on the lock
+            started = time.monotonic()
+            busy = client.get("/v1/search", params={"q": "غزير"})
+            waited = time.monotonic() - started
+            ar = client.get("/v1/search", params={"q": "خبر"}, headers={"Accept-Language": "ar"})
+            release()
+            first = running.answer()
+            after = client.get("/v1/search", params={"q": "غزير"})
+
+        assert busy.status_code == 503
+        assert busy.headers["retry-after"] == "1"
+        assert busy.headers["content-type"] == "application/problem+json"
+        assert busy.json()["detail"] == (
+            "too many searches are running on this server; try again in a second"
+        )
+        assert ar.json()["detail"] == (
+            "عمليات بحث كثيرة تجري الآن على هذا الخادم: أعد المحاولة بعد ثانية"
+        )
+        assert 0.1 <= waited < 3
+        assert first.status_code == 200
+        assert [hit["title"] for hit in first.json()["data"]] == ["خبر عن المطر"]
+        assert after.status_code == 200
+
+    def test_a_search_that_gets_its_turn_in_time_runs(
+        self, settings: Settings, engine: Engine, session: Session
+    ) -> None:
+        make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
+        app = self._app(settings, queue_ms=5000)
+        with index_locked(settings, engine) as release, TestClient(app) as client:
+            running = Search(client, "مطر")
+            time.sleep(0.3)
+            waiting = Search(client, "غزير")
+            time.sleep(0.3)
+            release()
+            answers = [running.answer(), waiting.answer()]
+
+        assert [a.status_code for a in answers] == [200, 200]
+        assert [[hit["title"] for hit in a.json()["data"]] for a in answers] == [
+            ["خبر عن المطر"],
+            ["خبر عن المطر"],
+        ]
+
+
+class Search:
+    """A search sent from a thread of its own; `answer()` waits for it."""
+
+    def __init__(self, client: TestClient, q: str) -> None:
+        self._answer: list[Response] = []
+        self._thread = threading.Thread(
+            target=lambda: self._answer.append(client.get("/v1/search", params={"q": q}))
+        )
+        self._thread.start()
+
+    def answer(self) -> Response:
+        self._thread.join(10)
+        return self._answer[0]
+
+
+@contextmanager
+def index_locked(settings: Settings, engine: Engine) -> Iterator[Callable[[], None]]:
+    """Another transaction holds the search index locked until the function given is
+    called (or the block ends): searches wait. PostgreSQL only: SQLite readers never wait
+    for a writer (WAL)."""
+    if settings.is_sqlite:
+        pytest.skip("SQLite readers never wait for a writer (WAL); PostgreSQL runs this")
+    locked, released = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("LOCK TABLE article_search IN ACCESS EXCLUSIVE MODE"))
+            locked.set()
+            released.wait(10)
+            connection.rollback()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+
+    def release() -> None:
+        released.set()
+        holder.join()
+
+    try:
+        assert locked.wait(10)
+        yield release
+    finally:
+        release()
