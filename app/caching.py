@@ -34,14 +34,13 @@ from weakref import WeakKeyDictionary
 import redis
 from fastapi import Depends, Response
 from sqlalchemy import Engine, event, func
-from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.conditional import none_match
 from app.config import CachePolicy, Settings
-from app.db import SettingsDep, utc_now
+from app.db import WROTE, SettingsDep, utc_now
 from app.models import Article, ArticleStatus, TickerHeadline
 from app.observability import Metrics
 
@@ -116,22 +115,12 @@ class RedisChangeCounter:
 _COUNTERS: "WeakKeyDictionary[Engine, RedisChangeCounter]" = WeakKeyDictionary()
 
 
-@event.listens_for(OrmSession, "after_flush")
-def _remember_write(session: OrmSession, _context: object) -> None:
-    session.info["wrote"] = True
-
-
-@event.listens_for(OrmSession, "do_orm_execute")
-def _remember_statement_write(state: ORMExecuteState) -> None:
-    # Bulk INSERT/UPDATE/DELETE statements write without a flush.
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info["wrote"] = True
-
-
 @event.listens_for(OrmSession, "after_commit")
 def _count_write(session: OrmSession) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
     # A "bookkeeping" session (the webhook worker's) writes nothing an answer shows.
-    wrote = session.info.pop("wrote", False) and not session.info.get("bookkeeping")
+    wrote = session.info.pop(WROTE, False) and not session.info.get("bookkeeping")
     if wrote and isinstance(session.bind, Engine):
         counter = _COUNTERS.get(session.bind)
         if counter is not None:

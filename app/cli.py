@@ -171,7 +171,8 @@ def create_token(
     """Mint a token. Its secret is the last line printed, and is never shown again."""
     from app.auth.schemas import TokenCreate
     from app.auth.service import create_token as mint
-    from app.db import session_for, utc_now
+    from app.db import unit_of_work, utc_now
+    from app.wiring import session_for
 
     expires_at = utc_now() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
@@ -180,9 +181,10 @@ def create_token(
         typer.echo(f"akhbar: {exc.errors()[0]['msg']}", err=True)
         raise typer.Exit(2) from None
     with session_for(_settings()) as session:
-        token, secret = mint(
-            session, name=data.name, scopes=data.scopes, expires_at=data.expires_at
-        )
+        with unit_of_work(session):
+            token, secret = mint(
+                session, name=data.name, scopes=data.scopes, expires_at=data.expires_at
+            )
         typer.echo(
             f"token {token.id} ({token.name}): {token.scopes}, "
             f"expires {_when(token.expires_at)}. Store the secret now; it is not kept:"
@@ -194,7 +196,7 @@ def create_token(
 def list_tokens() -> None:
     """Every token, without secrets."""
     from app.auth.service import list_tokens as all_tokens
-    from app.db import session_for
+    from app.wiring import session_for
 
     with session_for(_settings()) as session:
         cursor: str | None = None
@@ -215,12 +217,14 @@ def list_tokens() -> None:
 def revoke_token(token_id: Annotated[int, typer.Argument(min=1, help="The token's id.")]) -> None:
     """Revoke a token: it stops working at once."""
     from app.auth.service import revoke_token as revoke
-    from app.db import session_for
+    from app.db import unit_of_work
     from app.errors import NotFound
+    from app.wiring import session_for
 
     with session_for(_settings()) as session:
         try:
-            token = revoke(session, token_id)
+            with unit_of_work(session):
+                token = revoke(session, token_id)
         except NotFound as exc:
             typer.echo(f"akhbar: {exc.detail}", err=True)
             raise typer.Exit(1) from None
@@ -232,9 +236,9 @@ def reindex() -> None:
     """Rebuild the search index from every article, with a progress bar."""
     from sqlmodel import func, select
 
-    from app.db import session_for
     from app.models import Article
     from app.search.index import rebuild_index
+    from app.wiring import session_for
 
     with session_for(_settings()) as session:
         total = session.exec(select(func.count()).select_from(Article)).one()
@@ -274,10 +278,10 @@ def import_wordpress(
     """Import a WordPress site: posts, categories, tags, authors, featured images and
     comments. Run it again at any time: what is unchanged is skipped, what changed is
     updated, what is new is added."""
-    from app.db import session_for
     from app.importer import rest, wxr
     from app.importer.service import WordPressImporter
     from app.importer.wordpress import WpPost
+    from app.wiring import session_for
 
     if (file is None) == (url is None):
         _fail("give a WXR file or --url, one of them")

@@ -1,4 +1,5 @@
-"""The engine factory, the UTC datetime column type and the request session dependency."""
+"""The engine factory, the UTC datetime column type, sessions, the unit of work and the
+request session dependency."""
 
 import asyncio
 import sqlite3
@@ -14,10 +15,13 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, QueuePool, create_engine, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from app.config import Settings
+from app.events import HANDLERS, EventHandlers
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -137,14 +141,82 @@ def session_gate(engine: Engine) -> asyncio.Semaphore:
     return asyncio.Semaphore(max(1, capacity - 1))
 
 
+def open_session(engine: Engine, handlers: EventHandlers) -> Session:
+    """A session whose changes announce themselves to ``handlers`` (see app.events)."""
+    return Session(engine, info={HANDLERS: handlers})
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """One use case, one transaction: committed when the block ends, rolled back if it
+    raises. Services only flush; the command line, the webhook worker and the importer
+    commit through this, and HTTP requests in the route class (app.routing)."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A nested transaction: if the block raises, what it wrote is undone and the session's
+    transaction goes on (a lost race on a unique key can be looked into, or tried again).
+
+    Python's sqlite3 begins a transaction only at the first INSERT, UPDATE or DELETE; a
+    SAVEPOINT before it would begin one of SQLite's own, which its RELEASE would commit.
+    So on SQLite the transaction is begun first (deferred: no lock until the first write)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        if not raw.in_transaction:
+            raw.execute("BEGIN")
+    with session.begin_nested():
+        yield
+
+
+# In ``session.info`` from a session's first write until its commit or rollback.
+WROTE = "akhbar.wrote"
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _remember_write(session: OrmSession, _context: object) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _remember_statement_write(state: ORMExecuteState) -> None:
+    # Bulk INSERT/UPDATE/DELETE statements write without a flush.
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_write(session: OrmSession) -> None:
+    if not session.in_nested_transaction():  # a savepoint's end is not the transaction's
+        session.info.pop(WROTE, None)
+
+
+def has_written(session: Session) -> bool:
+    """Whether the session's transaction holds writes (pending ones included)."""
+    return bool(session.info.get(WROTE) or session.new or session.dirty or session.deleted)
+
+
+# Where a request's session is kept (``request.state``) for the route class to commit.
+REQUEST_SESSION = "session"
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request, admitted here, in the event loop, only while the pool has a
     connection for it. Sync routes run in worker threads; were a thread to wait for a
     connection, threads could run out while the holders wait for one to finish their
-    request: the server would stall. Routes that write commit inside their service call,
-    before the response is built: nothing is committed after this yield."""
+    request: the server would stall. The route class commits what the route wrote
+    before the response leaves (app.routing); whatever is left is rolled back here."""
     async with request.app.state.session_gate:
-        with Session(request.app.state.engine) as session:
+        with open_session(request.app.state.engine, request.app.state.event_handlers) as session:
+            setattr(request.state, REQUEST_SESSION, session)
             yield session
 
 
@@ -157,20 +229,3 @@ def get_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-@contextmanager
-def session_for(settings: Settings) -> Iterator[Session]:
-    """A session outside any request (CLI, demo loader), on an engine of its own, whose
-    commits the servers' response caches hear of (on PostgreSQL, through Redis)."""
-    from app.caching import create_change_counter  # app.caching depends on this module
-
-    engine = create_db_engine(settings)
-    counter = None if settings.is_sqlite else create_change_counter(settings, engine)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        if counter is not None:
-            counter.close()
-        engine.dispose()

@@ -28,6 +28,7 @@ from app.ticker.stream import TickerWatcher
 from app.webhooks.router import events as webhook_events
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import DeliveryWorker
+from app.wiring import event_handlers
 
 # What browsers on the frontends' origins may send and read (tokens travel in a header,
 # never in cookies, so credentials stay off).
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.head_revisions = head_revisions(settings)
     app.state.known_revisions = known_revisions(settings)
     app.state.comment_policy = CommentPolicy.from_settings(settings)
+    app.state.event_handlers = event_handlers()
     install_error_handlers(app)
     app.add_middleware(
         ResponseCacheMiddleware,

@@ -1,5 +1,5 @@
-"""The route class of every router: JSON bodies parsed by orjson, and query strings held
-to the parameters the route declares.
+"""The route class of every router: JSON bodies parsed by orjson, query strings held to
+the parameters the route declares, and the commit of what the route wrote.
 
 Strict where Python's ``json`` is lenient: invalid UTF-8, lone surrogates (which no
 database can store), NaN and Infinity, integers beyond 64 bits and nesting deeper than
@@ -20,6 +20,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from app.db import REQUEST_SESSION, has_written
 
 # No request body here holds more values than this (an article: a few dozen; a reorder of
 # the ticker: its ids). Validating a body of hundreds of thousands of unknown keys or list
@@ -93,6 +96,12 @@ class JsonRoute(APIRoute):
                         for name in unknown[:20]
                     ]
                 )
-            return await handler(_OrjsonRequest(request.scope, request.receive))
+            response = await handler(_OrjsonRequest(request.scope, request.receive))
+            # One commit per use case, here: after the route and its answer succeeded, and
+            # before the answer leaves, so that a commit that fails is never a 2xx.
+            session = getattr(request.state, REQUEST_SESSION, None)
+            if session is not None and has_written(session):
+                await run_in_threadpool(session.commit)
+            return response
 
         return route

@@ -23,10 +23,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import create_db_engine
+from app.db import create_db_engine, open_session
 from app.main import create_app
 from app.models import metadata
 from app.ops.migrations import upgrade_to_head
+from app.wiring import event_handlers
 
 POSTGRES_URL = os.environ.get("AKHBAR_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("AKHBAR_TEST_REDIS_URL")
@@ -115,7 +116,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session for arranging data and checking rows, apart from the app's own."""
-    with Session(engine) as session:
+    with open_session(engine, event_handlers()) as session:
         yield session
 
 

@@ -1,4 +1,5 @@
-"""Plain factory functions: rows made through the same services the API uses."""
+"""Plain factory functions: rows made through the same services the API uses, each
+committed as the API commits a request's work."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
 from app.auth.scopes import Scope
 from app.auth.service import create_token
+from app.db import unit_of_work
 from app.models import Article, ArticleStatus, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
@@ -20,15 +22,18 @@ BASE_TIME = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def make_category(session: Session, name: str = "سياسة", **fields: Any) -> Category:
-    return create_term(session, Category, TermCreate(name=name, **fields))
+    with unit_of_work(session):
+        return create_term(session, Category, TermCreate(name=name, **fields))
 
 
 def make_tag(session: Session, name: str = "مفاوضات", **fields: Any) -> Tag:
-    return create_term(session, Tag, TermCreate(name=name, **fields))
+    with unit_of_work(session):
+        return create_term(session, Tag, TermCreate(name=name, **fields))
 
 
 def make_author(session: Session, name: str = "سلمى الخطيب", **fields: Any) -> Author:
-    return create_term(session, Author, AuthorCreate(name=name, **fields))
+    with unit_of_work(session):
+        return create_term(session, Author, AuthorCreate(name=name, **fields))
 
 
 def make_article(
@@ -42,16 +47,19 @@ def make_article(
     fields.setdefault("status", ArticleStatus.published)
     fields.setdefault("published_at", BASE_TIME + timedelta(hours=hours))
     fields.setdefault("body", "<p>نصّ الخبر.</p>")
-    return create_article(session, data=ArticleCreate(title=title, **fields))
+    data = ArticleCreate(title=title, **fields)
+    with unit_of_work(session):
+        return create_article(session, data=data)
 
 
 def make_token(
     session: Session, *scopes: Scope, expires_at: datetime | None = None, name: str = "اختبار"
 ) -> str:
     """A live token with ``scopes``; its secret."""
-    _token, secret = create_token(
-        session, name=name, scopes=list(scopes) or [Scope.admin], expires_at=expires_at
-    )
+    with unit_of_work(session):
+        _token, secret = create_token(
+            session, name=name, scopes=list(scopes) or [Scope.admin], expires_at=expires_at
+        )
     return secret
 
 
@@ -60,4 +68,6 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 def make_headline(session: Session, text: str = "عاجل | خبر", **fields: Any) -> TickerHeadline:
-    return create_headline(session, data=TickerHeadlineCreate(text=text, **fields))
+    data = TickerHeadlineCreate(text=text, **fields)
+    with unit_of_work(session):
+        return create_headline(session, data=data)

@@ -12,11 +12,12 @@ from sqlmodel import Session
 
 from app.auth.scopes import Scope
 from app.config import CachePolicy, Settings
-from app.db import session_for
+from app.db import unit_of_work
 from app.main import create_app
 from app.models import Category
 from app.taxonomy.schemas import TermUpdate
 from app.taxonomy.service import update_term
+from app.wiring import session_for
 from tests.factories import (
     bearer,
     make_article,
@@ -116,7 +117,8 @@ class TestHeaders:
     ) -> None:
         first = client.get(f"/v1/articles/{article_id}")
         same = client.get(f"/v1/articles/{article_id}")
-        update_term(session, Category, "ثقافة", TermUpdate(name="ثقافة وفنون"))
+        with unit_of_work(session):
+            update_term(session, Category, "ثقافة", TermUpdate(name="ثقافة وفنون"))
         renamed = client.get(f"/v1/articles/{article_id}")
 
         assert same.headers["etag"] == first.headers["etag"]

@@ -13,9 +13,9 @@ import pytest
 from sqlmodel import SQLModel, col, func, select
 
 from app.config import Settings
-from app.db import session_for
 from app.models import ApiToken, Article, Category, Comment, TickerHeadline, WebhookSubscription
 from app.ops.migrations import upgrade_to_head
+from app.wiring import session_for
 from tests.conftest import BACKENDS, TEST_DEFAULTS, create_postgres_database, worker_suffix
 from tests.factories import bearer, make_article, make_token
 from tests.server import running_server

@@ -1,7 +1,7 @@
 """Reading and writing articles.
 
-Every function that changes something commits before it returns (one request, one
-transaction); the helpers it calls only flush. Two views exist: the public one (published,
+Functions that change something flush it and announce it (``ArticleChanged``, see
+app.events); the caller commits, once per use case. Two views exist: the public one (published,
 due, not deleted) and the editor's (everything), chosen by the caller with ``editor``.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.articles.events import ArticleChanged, ArticlePurged, SeenArticle
 from app.articles.schemas import (
     ArticleCreate,
     ArticleFilters,
@@ -27,8 +28,9 @@ from app.articles.schemas import (
     ArticleView,
     snapshot_of,
 )
-from app.db import utc_now
+from app.db import savepoint, utc_now
 from app.errors import Conflict, InvalidInput, MovedPermanently, NotFound, PreconditionFailed
+from app.events import publish
 from app.models import (
     Article,
     ArticleAuthor,
@@ -43,7 +45,6 @@ from app.models import (
 )
 from app.pagination import cut_page, decode_cursor, parse_cursor_time
 from app.params import ID_MAX
-from app.search.index import index_article, remove_article
 from app.taxonomy.service import resolve_term_id
 from app.text.arabic import search_key
 from app.text.html import (
@@ -54,13 +55,12 @@ from app.text.html import (
     word_count,
 )
 from app.text.slugs import normalize_ref, slugify, with_suffix
-from app.webhooks.outbox import SeenArticle, article_changed
 
 TERM_FIELDS = {"category", "tags", "authors"}
 BY_PUBLICATION = "article"
 BY_ID = "article-id"
 
-_WITH_RELATIONS = (
+WITH_TERMS = (
     joinedload(Article.category),  # type: ignore[arg-type]
     selectinload(Article.tags),  # type: ignore[arg-type]
     selectinload(Article.authors),  # type: ignore[arg-type]
@@ -119,7 +119,7 @@ def list_articles(
         if query.cursor is not None:
             (after_id,) = decode_cursor(query.cursor, kind=BY_ID, shape=(int,))
             stmt = stmt.where(col(Article.id) < after_id)
-    stmt = stmt.options(*_WITH_RELATIONS).order_by(*order).limit(query.limit + 1)
+    stmt = stmt.options(*WITH_TERMS).order_by(*order).limit(query.limit + 1)
     rows = session.exec(stmt).unique().all()
     if by_publication:
         return cut_page(rows, query.limit, kind=BY_PUBLICATION, key=_publication_key)
@@ -169,7 +169,7 @@ def get_article(
     ``status=deleted``, and ``undelete`` brings it back). A slug the article had before
     raises MovedPermanently to its new URL.
     """
-    stmt = select(Article).options(*_WITH_RELATIONS)
+    stmt = select(Article).options(*WITH_TERMS)
     if editor:
         stmt = stmt.where(col(Article.deleted_at).is_(None))
     else:
@@ -245,8 +245,13 @@ def article_id_for_edit(session: Session, ref: str) -> int:
 
 
 def get_article_for_edit(session: Session, article_id: int) -> Article:
+    """The article as the database has it now, written terms included (fresh, even if
+    this session holds it from before a write)."""
     article = session.exec(
-        select(Article).where(Article.id == article_id).options(*_WITH_RELATIONS)
+        select(Article)
+        .where(Article.id == article_id)
+        .options(*WITH_TERMS)
+        .execution_options(populate_existing=True)
     ).first()
     if article is None:
         raise NotFound(f"no article with id {article_id}")
@@ -286,7 +291,7 @@ def create_article(
     token_id: int | None = None,
     now: datetime | None = None,
 ) -> Article:
-    """Add an article and commit it.
+    """Add an article.
 
     A derived slug that another request takes between our look-up and our write is
     derived again (the next free suffix), so simultaneous articles with one title all
@@ -316,18 +321,17 @@ def create_article(
         )
         article.category_id = terms.category_id
         try:
-            _release_redirect(session, slug)
-            session.add(article)
-            session.flush()
-            _link_terms(session, article, terms)
-            index_article(session, article)
-            article_changed(session, article, SeenArticle(), now=now)
-            session.commit()
+            with savepoint(session):
+                _release_redirect(session, slug)
+                session.add(article)
+                session.flush()
+                _link_terms(session, article, terms)
+                session.flush()
         except IntegrityError:
-            session.rollback()
             if data.slug is not None or not _slug_taken(session, slug):
                 raise _lost_race(session, slug) from None
             continue
+        publish(session, ArticleChanged(article, SeenArticle(), now))
         return get_article_for_edit(session, _id(article))
     raise Conflict(f"too many articles titled {data.title!r} are being created at once: try again")
 
@@ -350,22 +354,20 @@ def update_article(
     before = SeenArticle.of(article, now)
     fields = data.model_dump(exclude_unset=True)
     terms = _resolve_terms(session, {key: fields.pop(key) for key in TERM_FIELDS & fields.keys()})
-    _keep_revision(session, article, reason=reason, token_id=token_id, now=now)
     new_slug = fields.pop("slug", None)
-    if new_slug is not None and new_slug != article.slug:
-        _ensure_slug_free(session, new_slug, article_id=article_id)
-        _release_redirect(session, new_slug)
-        session.add(ArticleSlugRedirect(old_slug=article.slug, article_id=article_id))
-        article.slug = new_slug
-    _apply(article, fields, now=now)
-    if terms.sets_category:
-        article.category_id = terms.category_id
-    article.updated_at = now
-    with _saving(session, article.slug):
+    with _saving(session, new_slug or article.slug):
+        _keep_revision(session, article, reason=reason, token_id=token_id, now=now)
+        if new_slug is not None and new_slug != article.slug:
+            _ensure_slug_free(session, new_slug, article_id=article_id)
+            _release_redirect(session, new_slug)
+            session.add(ArticleSlugRedirect(old_slug=article.slug, article_id=article_id))
+            article.slug = new_slug
+        _apply(article, fields, now=now)
+        if terms.sets_category:
+            article.category_id = terms.category_id
+        article.updated_at = now
         _link_terms(session, article, terms)
-        index_article(session, article)
-        article_changed(session, article, before, now=now)
-        session.commit()
+    publish(session, ArticleChanged(article, before, now))
     return get_article_for_edit(session, article_id)
 
 
@@ -383,12 +385,11 @@ def delete_article(
     if article.deleted_at is not None:
         return
     before = SeenArticle.of(article, now)
-    _keep_revision(session, article, reason=RevisionReason.delete, token_id=token_id, now=now)
-    article.deleted_at = now
-    article.updated_at = now
     with _saving(session, article.slug):
-        article_changed(session, article, before, now=now)
-        session.commit()
+        _keep_revision(session, article, reason=RevisionReason.delete, token_id=token_id, now=now)
+        article.deleted_at = now
+        article.updated_at = now
+    publish(session, ArticleChanged(article, before, now))
 
 
 def undelete_article(
@@ -401,12 +402,12 @@ def undelete_article(
     now = now or utc_now()
     article = _editable(session, article_id, None)
     if article.deleted_at is not None:
-        _keep_revision(session, article, reason=RevisionReason.undelete, token_id=token_id, now=now)
-        article.deleted_at = None
-        article.updated_at = now
         with _saving(session, article.slug):
-            article_changed(session, article, SeenArticle(), now=now)
-            session.commit()
+            reason = RevisionReason.undelete
+            _keep_revision(session, article, reason=reason, token_id=token_id, now=now)
+            article.deleted_at = None
+            article.updated_at = now
+        publish(session, ArticleChanged(article, SeenArticle(), now))
     return get_article_for_edit(session, article_id)
 
 
@@ -415,9 +416,8 @@ def purge_article(session: Session, article_id: int) -> None:
     article = get_article_for_edit(session, article_id)
     if article.deleted_at is None:
         raise Conflict("only a deleted article can be purged: delete it first")
-    remove_article(session, article_id)
+    publish(session, ArticlePurged(article_id))
     session.execute(delete(Article).where(col(Article.id) == article_id))
-    session.commit()
 
 
 def restore_revision(
@@ -615,12 +615,13 @@ def _lost_race(session: Session, slug: str) -> Conflict:
 
 @contextmanager
 def _saving(session: Session, slug: str) -> Iterator[None]:
-    """Turn a lost race at write time into the answer the checks before it would give."""
+    """Make the block's changes and write them, in a savepoint: a race lost at write time
+    becomes the answer the checks before it would give (which may look again)."""
     try:
-        yield
+        with savepoint(session):
+            yield
+            session.flush()
     except StaleDataError:
-        session.rollback()
         raise _stale(None) from None
     except IntegrityError:
-        session.rollback()
         raise _lost_race(session, slug) from None

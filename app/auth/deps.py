@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.scopes import Scope, grants
 from app.auth.service import authenticate, token_scopes
-from app.db import SessionDep
+from app.db import SessionDep, unit_of_work
 from app.errors import Forbidden, Unauthorized
 
 bearer_scheme = HTTPBearer(
@@ -49,9 +49,10 @@ def get_principal(
     if token is None:
         raise Unauthorized(INVALID_TOKEN, token_presented=True)
     if session.dirty:
-        # last_used_at moved: saved in its own small transaction, before the request's
-        # own work begins, so that reads record it too.
-        session.commit()
+        # last_used_at moved: a use case of its own, committed before the request's own
+        # work begins, so that reads and refused requests record it too.
+        with unit_of_work(session):
+            session.flush()
     assert token.id is not None
     return Principal(token_id=token.id, name=token.name, scopes=tuple(token_scopes(token)))
 

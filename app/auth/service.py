@@ -26,7 +26,7 @@ def create_token(
     expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token (committed) and its secret, which is not stored anywhere."""
+    """A new token (flushed) and its secret, which is not stored anywhere."""
     now = now or utc_now()
     if expires_at is not None and expires_at <= now:
         raise InvalidInput("must be in the future", loc=("body", "expires_at"))
@@ -40,7 +40,7 @@ def create_token(
         expires_at=expires_at,
     )
     session.add(token)
-    session.commit()
+    session.flush()
     return token, secret
 
 
@@ -61,7 +61,7 @@ def revoke_token(session: Session, token_id: int, *, now: datetime | None = None
         raise NotFound(f"no token with id {token_id}")
     if token.revoked_at is None:
         token.revoked_at = now or utc_now()
-        session.commit()
+        session.flush()
     return token
 
 

@@ -1,6 +1,7 @@
 """Posting, listing and moderating reader comments, and the defences around posting.
 
-Functions that change something commit before they return.
+Functions that change something flush it and announce it (``CommentChanged``, see
+app.events); the caller commits.
 """
 
 import hashlib
@@ -15,16 +16,17 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.articles.service import get_article
+from app.comments.events import CommentChanged
 from app.comments.schemas import CommentCreate, CommentUpdate, ModerationQuery
 from app.config import Settings
-from app.db import utc_now
+from app.db import savepoint, utc_now
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from app.events import publish
 from app.limits import Limiter, RateState, within_rate
 from app.models import Article, Comment, CommentStatus
 from app.pagination import cut_page, decode_cursor
 from app.text.arabic import search_key
 from app.text.moderation import read_as_moderator
-from app.webhooks.outbox import comment_changed
 
 MAX_DEPTH = 5
 CURSOR_KIND = "comment"
@@ -98,7 +100,7 @@ def post_comment(
     limiter: Limiter,
     now: datetime | None = None,
 ) -> Posted:
-    """Check the defences, file the comment and commit it. ``client`` is the address kept
+    """Check the defences and file the comment. ``client`` is the address kept
     with the comment; ``client_key`` what its limits count under (see app.client)."""
     now = now or utc_now()
     rate = _check_limits(client_key, policy=policy, limiter=limiter)
@@ -141,19 +143,18 @@ def post_comment(
         updated_at=now,
     )
     try:
-        session.add(comment)
-        session.flush()
-        if status is CommentStatus.approved:
-            refresh_comment_count(session, article.id)
-            comment_changed(session, comment, None, now=now, edited=False)
-        session.commit()
+        with savepoint(session):
+            session.add(comment)
+            session.flush()
     except IntegrityError:
         # A simultaneous repost was stored first, or the article was purged meanwhile.
-        session.rollback()
         if _is_duplicate(session, duplicate_key):
             raise _duplicate() from None
         get_article(session, article_ref, now=now)  # the 404 a vanished article gives
         raise
+    if status is CommentStatus.approved:
+        refresh_comment_count(session, article.id)
+        publish(session, CommentChanged(comment, None, edited=False, now=now))
     assert comment.id is not None
     shown = honest_status if held_reason == "honeypot" else status
     if shown is CommentStatus.spam:
@@ -276,8 +277,7 @@ def moderate(
     comment.updated_at = now
     session.flush()
     refresh_comment_count(session, comment.article_id)
-    comment_changed(session, comment, before, now=now, edited=edited)
-    session.commit()
+    publish(session, CommentChanged(comment, before, edited=edited, now=now))
     return comment
 
 

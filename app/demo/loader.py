@@ -18,12 +18,13 @@ from sqlmodel import Session, select
 from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
 from app.config import Settings
-from app.db import session_for, utc_now
+from app.db import unit_of_work, utc_now
 from app.models import Article, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
 from app.ticker.schemas import TickerHeadlineCreate
 from app.ticker.service import create_headline
+from app.wiring import session_for
 
 
 @dataclass
@@ -83,5 +84,5 @@ def _has_content(session: Session) -> bool:
 
 
 def load_demo_content(settings: Settings) -> DemoReport:
-    with session_for(settings) as session:
+    with session_for(settings) as session, unit_of_work(session):
         return load_demo(session)

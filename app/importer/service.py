@@ -21,10 +21,14 @@ What comes over, and how:
   the e-mail.
 - comments, with their threads and statuses (approved, hold → pending, spam, trash; pings
   and trackbacks skipped); e-mails and addresses stored private, as any comment's are.
+  An approved comment on a public article sends ``comment.approved``, as a moderator's
+  approval does: a subscriber that mirrors comments gets the imported ones too.
 """
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -36,9 +40,11 @@ from sqlmodel import Session, col, select
 
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.articles.service import create_article, update_article
+from app.comments.events import CommentChanged
 from app.comments.service import MAX_DEPTH, body_hash, refresh_comment_count
-from app.db import utc_now
+from app.db import unit_of_work, utc_now
 from app.errors import AkhbarError, Conflict, NotFound
+from app.events import publish
 from app.importer.convert import (
     article_slugs,
     body_html,
@@ -150,12 +156,28 @@ class WordPressImporter:
     # Records
 
     def add(self, record: WpTerm | WpAuthor | WpPost) -> None:
-        if isinstance(record, WpTerm):
-            self.term(record)
-        elif isinstance(record, WpAuthor):
-            self.author(record)
-        else:
-            self.post(record)
+        """Bring one record over: a term, an author, or a post with its comments, each
+        with its import records in one transaction (a run stopped anywhere leaves each
+        record wholly in or wholly out, and the next run takes up from there)."""
+        with self._unit():
+            if isinstance(record, WpTerm):
+                self.term(record)
+            elif isinstance(record, WpAuthor):
+                self.author(record)
+            else:
+                self.post(record)
+
+    @contextmanager
+    def _unit(self) -> Iterator[None]:
+        """A unit of work; a dry run's is always rolled back (it writes nothing anyway)."""
+        if self.dry_run:
+            try:
+                yield
+            finally:
+                self.session.rollback()
+            return
+        with unit_of_work(self.session):
+            yield
 
     def term(self, term: WpTerm) -> None:
         kind, tally_name = (
@@ -364,8 +386,7 @@ class WordPressImporter:
         assert article.id is not None
         try:
             update_article(self.session, article.id, data=ArticleUpdate.model_validate(fields))
-        except (Conflict, NotFound) as exc:
-            self.session.rollback()
+        except (Conflict, NotFound) as exc:  # raised before it wrote anything
             tally.failed.append(f"post {post.id}: not updated: {exc}")
             return False
         return True
@@ -421,6 +442,8 @@ class WordPressImporter:
             if self.dry_run or article_id is None:
                 continue
             row = self.session.get(Comment, local.local_id) if local is not None else None
+            before = row.status if row is not None else None
+            old_body = row.body if row is not None else None
             if row is None:
                 row = Comment(article_id=article_id, client_ip="", **wanted)
             else:
@@ -437,11 +460,12 @@ class WordPressImporter:
             self.session.add(row)
             self.session.flush()
             self._map("comment", comment.id, row.id, wanted)
+            # As a moderator's approval would: on a public article, comment.approved.
+            edited = old_body is not None and old_body != row.body
+            publish(self.session, CommentChanged(row, before, edited=edited, now=utc_now()))
             changed = True
         if changed and article_id is not None:
             refresh_comment_count(self.session, article_id)
-        if not self.dry_run:
-            self.session.commit()
 
     # The record
 
@@ -450,8 +474,8 @@ class WordPressImporter:
         if source is None:
             source = ImportSource(url=site)
             if not self.dry_run:
-                self.session.add(source)
-                self.session.commit()
+                with unit_of_work(self.session):
+                    self.session.add(source)
         return source
 
     def _record(self, kind: str, remote_id: int) -> ImportRecord | None:
@@ -479,7 +503,7 @@ class WordPressImporter:
         record.fingerprint = fingerprint(wanted)
         record.updated_at = utc_now()
         self.session.add(record)
-        self.session.commit()
+        self.session.flush()
 
     def _remember_term(self, term: WpTerm, slug: str, name: str) -> None:
         kind = "category" if term.kind == "category" else "tag"
@@ -490,15 +514,15 @@ class WordPressImporter:
     def save_checkpoint(self, checkpoint: str) -> None:
         """Everything up to ``checkpoint`` is in (the REST API reader's progress)."""
         if not self.dry_run and checkpoint:
-            self.source.checkpoint = checkpoint
-            self.session.add(self.source)
-            self.session.commit()
+            with unit_of_work(self.session):
+                self.source.checkpoint = checkpoint
+                self.session.add(self.source)
 
     def finish(self) -> None:
         if not self.dry_run and self.source.id is not None:
-            self.source.last_run_at = utc_now()
-            self.session.add(self.source)
-            self.session.commit()
+            with unit_of_work(self.session):
+                self.source.last_run_at = utc_now()
+                self.session.add(self.source)
 
 
 def _comment_fields(comment: WpComment, status: CommentStatus, body: str) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from collections.abc import Callable
 from sqlalchemy import Connection, column, select, table, text
 from sqlmodel import Session
 
+from app.articles.events import ArticleChanged, ArticlePurged
+from app.db import unit_of_work
+from app.events import EventHandlers
 from app.models import Article
 from app.text.arabic import key_tokens, stems
 
@@ -32,6 +35,18 @@ def _stems(*values: str | None) -> str:
     return " ".join(
         sorted({s for value in values for t in key_tokens(value or "") for s in stems(t)})
     )
+
+
+def subscribe(handlers: EventHandlers) -> None:
+    handlers.subscribe(ArticleChanged, _article_changed)
+    handlers.subscribe(
+        ArticlePurged, lambda session, event: remove_article(session, event.article_id)
+    )
+
+
+def _article_changed(session: Session, event: ArticleChanged) -> None:
+    if event.text_changed:
+        index_article(session, event.article)
 
 
 def index_article(session: Session, article: Article) -> None:
@@ -111,9 +126,9 @@ def rebuild_index(
         ).all()
         if not rows:
             return done
-        for article_id, title, excerpt, body_text in rows:
-            index_text(session, article_id, title, excerpt, body_text)
-        session.commit()
+        with unit_of_work(session):
+            for article_id, title, excerpt, body_text in rows:
+                index_text(session, article_id, title, excerpt, body_text)
         last_id = rows[-1][0]
         done += len(rows)
         if progress is not None:

@@ -1,22 +1,24 @@
 """Categories, tags and authors: reading and writing them.
 
-Functions that change something commit before they return; helpers only flush.
+Functions that change something flush it and announce it (``TermChanged``, see
+app.events); the caller commits.
 """
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db import utc_now
+from app.db import savepoint, utc_now
 from app.errors import Conflict, InvalidInput, NotFound
+from app.events import publish
 from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm
 from app.pagination import cut_page, decode_cursor
+from app.taxonomy.events import TermChanged
 from app.taxonomy.schemas import TermCreate, TermUpdate
 from app.text.arabic import search_key
 from app.text.slugs import normalize_ref, slugify
@@ -78,7 +80,7 @@ def resolve_term_id(
 
 
 def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT:
-    """Add a category, tag or author and commit it."""
+    """Add a category, tag or author."""
     slug = data.slug or slugify(data.name)
     if not slug:
         raise InvalidInput(
@@ -95,12 +97,11 @@ def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT
     )
     with _saving(session, model, slug):
         session.add(term)
-        session.commit()
     return term
 
 
 def update_term(session: Session, model: type[TermT], slug: str, data: TermUpdate) -> TermT:
-    """Change the fields sent. Articles embed the term, so their versions move on too."""
+    """Change the fields sent. Articles embed the term: they change too (``TermChanged``)."""
     term = get_term(session, model, slug)
     fields = data.model_dump(exclude_unset=True)
     if fields.get("slug", term.slug) != term.slug:
@@ -112,14 +113,13 @@ def update_term(session: Session, model: type[TermT], slug: str, data: TermUpdat
         for name, value in fields.items():
             setattr(term, name, value)
         term.updated_at = now
-        _bump_article_versions(session, using, now=now)
-        session.commit()
+    publish(session, TermChanged(term_kind(model), term.id, tuple(using), now))
     return term
 
 
 def delete_term(session: Session, model: type[TermT], slug: str, *, detach: bool) -> None:
     """Delete a term. One that articles use is refused (409) unless ``detach``: then it is
-    first removed from those articles (whose versions move on)."""
+    first removed from those articles (which change: ``TermChanged``)."""
     term = get_term(session, model, slug)
     assert term.id is not None
     using = _articles_using(session, model, term.id)
@@ -137,9 +137,10 @@ def delete_term(session: Session, model: type[TermT], slug: str, *, detach: bool
         session.execute(delete(ArticleTag).where(col(ArticleTag.tag_id) == term.id))
     elif model is Author:
         session.execute(delete(ArticleAuthor).where(col(ArticleAuthor.author_id) == term.id))
-    _bump_article_versions(session, using, now=utc_now())
+    term_id = term.id
     session.delete(term)
-    session.commit()
+    session.flush()
+    publish(session, TermChanged(term_kind(model), term_id, tuple(using), utc_now()))
 
 
 def _articles_using(session: Session, model: type[TaxonomyTerm], term_id: int) -> list[int]:
@@ -152,16 +153,6 @@ def _articles_using(session: Session, model: type[TaxonomyTerm], term_id: int) -
     return [article_id for article_id in session.exec(stmt).all() if article_id is not None]
 
 
-def _bump_article_versions(session: Session, article_ids: Sequence[int], *, now: datetime) -> None:
-    """Articles embed their terms: when a term changes, their ETags must change too."""
-    if article_ids:
-        session.execute(
-            update(Article)
-            .where(col(Article.id).in_(article_ids))
-            .values(version=Article.version + 1, updated_at=now)
-        )
-
-
 def _ensure_slug_free(session: Session, model: type[TaxonomyTerm], slug: str) -> None:
     if session.exec(select(model.id).where(model.slug == slug)).first() is not None:
         raise Conflict(f"{with_article(term_kind(model))} with slug {slug!r} already exists")
@@ -169,12 +160,13 @@ def _ensure_slug_free(session: Session, model: type[TaxonomyTerm], slug: str) ->
 
 @contextmanager
 def _saving(session: Session, model: type[TaxonomyTerm], slug: str) -> Iterator[None]:
-    """Another request took the slug between our check and our write (any statement in
-    the block may flush it): the 409 the check would have given."""
+    """Make the block's changes and write them, in a savepoint: another request took the
+    slug between our check and our write, the 409 the check would have given."""
     try:
-        yield
+        with savepoint(session):
+            yield
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict(
             f"{with_article(term_kind(model))} with slug {slug!r} already exists"
         ) from None

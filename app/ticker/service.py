@@ -3,7 +3,8 @@
 A headline shows while it is active, inside its window (``starts_at`` ≤ now <
 ``ends_at``, either end open) and, if it links to an article, while that article is public.
 All of it is decided by the query at read time: windows open and close by themselves.
-Functions that change something commit before they return.
+Functions that change something flush and announce it (app.ticker.events); the caller
+commits.
 """
 
 import re
@@ -18,11 +19,12 @@ from sqlmodel import Session, col, select
 from app.articles.service import is_public
 from app.db import utc_now
 from app.errors import InvalidInput, NotFound
+from app.events import publish
 from app.models import Article, TickerHeadline
 from app.models.ticker import LABEL_MAX
 from app.pagination import cut_page, decode_cursor
+from app.ticker.events import HeadlinesChanged, HeadlineWindowSet, TickerReason
 from app.ticker.schemas import TickerHeadlineCreate, TickerHeadlineUpdate, TickerListQuery
-from app.webhooks.outbox import cancel_scheduled, headline_window, ticker_changed
 
 CURSOR_KIND = "ticker"
 # "خاص | نص" or "عاجل｜نص": a short label, a bar, the headline.
@@ -144,7 +146,6 @@ def create_headline(
     session.add(headline)
     session.flush()
     _announce(session, headline, "created", shown_before=False, now=now)
-    session.commit()
     return _reloaded(session, headline)
 
 
@@ -172,12 +173,10 @@ def update_headline(
         setattr(headline, name, value)
     starts_at, ends_at = headline.starts_at, headline.ends_at
     if starts_at and ends_at and ends_at <= starts_at:
-        session.rollback()
         raise InvalidInput("ends_at must be after starts_at", loc=("body", "ends_at"))
     headline.updated_at = now
     session.flush()
     _announce(session, headline, "updated", shown_before=shown_before, now=now)
-    session.commit()
     return _reloaded(session, headline)
 
 
@@ -187,10 +186,9 @@ def delete_headline(session: Session, headline_id: int, *, now: datetime | None 
     shown_before = bool(showing_ids(session, [headline_id], now=now))
     session.delete(headline)
     session.flush()
-    cancel_scheduled(session, f"ticker-headline-{headline_id}", now)
+    publish(session, HeadlineWindowSet(headline_id, (), now))
     if shown_before:
-        ticker_changed(session, "deleted", [headline_id], now=now)
-    session.commit()
+        publish(session, HeadlinesChanged("deleted", [headline_id], now))
 
 
 def reorder(session: Session, ids: Sequence[int], *, now: datetime | None = None) -> None:
@@ -215,8 +213,7 @@ def reorder(session: Session, ids: Sequence[int], *, now: datetime | None = None
     session.flush()
     shown = showing_ids(session, [i for i in moved if i is not None], now=now)
     if shown:
-        ticker_changed(session, "reordered", shown, now=now)
-    session.commit()
+        publish(session, HeadlinesChanged("reordered", shown, now))
 
 
 def _announce(
@@ -227,11 +224,16 @@ def _announce(
     shown_before: bool,
     now: datetime,
 ) -> None:
-    """A ticker event if the bar changes now, and those of its window's edges to come."""
+    """The bar's change now, if it changes, and the edges of its window still to come."""
     assert headline.id is not None
     if shown_before or showing_ids(session, [headline.id], now=now):
-        ticker_changed(session, reason, [headline.id], now=now)
-    headline_window(session, headline, now=now)
+        publish(session, HeadlinesChanged(reason, [headline.id], now))
+    window: tuple[tuple[datetime | None, TickerReason], ...] = (
+        (headline.starts_at, "window_opened"),
+        (headline.ends_at, "window_closed"),
+    )
+    edges = [(m, edge) for m, edge in window if headline.is_active and m is not None and m > now]
+    publish(session, HeadlineWindowSet(headline.id, edges, now))
 
 
 def _ensure_article(
@@ -257,4 +259,5 @@ def _reloaded(session: Session, headline: TickerHeadline) -> TickerHeadline:
         select(TickerHeadline)
         .where(TickerHeadline.id == headline.id)
         .options(joinedload(TickerHeadline.article))  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
     ).one()

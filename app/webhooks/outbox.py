@@ -1,34 +1,31 @@
 """The outbox: events written in the transaction of the change that causes them.
 
-The domain services call these functions after flushing a change and before committing
-it, so an event exists exactly when its change does: a rollback takes both away, a crash
-after the commit loses neither. A change the public will only see later (a scheduled
-article, a ticker window) leaves an event due at that moment, which the next change of the
-same thing replaces. Delivery is the worker's business (``app.webhooks.worker``).
+The outbox hears the domains' events (``subscribe``, wired by ``app.wiring``) and writes
+a row for each in the transaction of the change that causes it, so an event exists
+exactly when its change does: a rollback takes both away, a crash after the commit loses
+neither. No domain imports this module. A change the public will only see later (a
+scheduled article, a ticker window) leaves an event due at that moment, which the next
+change of the same thing replaces. Delivery is the worker's business
+(``app.webhooks.worker``).
 """
 
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, delete, event
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from app.articles.events import ArticleChanged, SeenArticle
 from app.articles.schemas import ArticleListItem, article_keys
+from app.comments.events import CommentChanged
 from app.comments.schemas import CommentPublic
-from app.models import (
-    Article,
-    ArticleStatus,
-    Comment,
-    CommentStatus,
-    TickerHeadline,
-    WebhookEvent,
-)
+from app.events import EventHandlers
+from app.models import Article, ArticleStatus, CommentStatus, WebhookEvent
+from app.ticker.events import HeadlinesChanged, HeadlineWindowSet, TickerReason
 from app.webhooks.schemas import (
     ArticleEvent,
     ArticleEventData,
@@ -42,15 +39,13 @@ from app.webhooks.schemas import (
 )
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TickerReason = Literal[
-    "created",
-    "updated",
-    "deleted",
-    "reordered",
-    "window_opened",
-    "window_closed",
-    "article_changed",
-]
+
+
+def subscribe(handlers: EventHandlers) -> None:
+    handlers.subscribe(ArticleChanged, article_changed)
+    handlers.subscribe(CommentChanged, comment_changed)
+    handlers.subscribe(HeadlinesChanged, headlines_changed)
+    handlers.subscribe(HeadlineWindowSet, headline_window)
 
 
 def new_message_id() -> str:
@@ -110,6 +105,8 @@ def on_event_commit(engine: Engine, wake: Callable[[], None]) -> None:
 
 @event.listens_for(OrmSession, "after_commit")
 def _wake_worker(session: OrmSession) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
     if session.info.pop("webhook_event", False) and isinstance(session.bind, Engine):
         wake = _WAKERS.get(session.bind)
         if wake is not None:
@@ -118,6 +115,8 @@ def _wake_worker(session: OrmSession) -> None:
 
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_event(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop("webhook_event", None)
 
 
@@ -133,24 +132,9 @@ def scheduled_later(article: Article, now: datetime) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class SeenArticle:
-    """What the public saw of an article before a change: its list form, or nothing."""
-
-    item: ArticleListItem | None = None
-    keys: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, article: Article, now: datetime) -> "SeenArticle":
-        if not article.is_public_at(now):
-            return cls()
-        return cls(ArticleListItem.from_article(article), tuple(article_keys(article)))
-
-
-def article_changed(
-    session: Session, article: Article, before: SeenArticle, *, now: datetime
-) -> None:
-    """Record what the public will notice of this (flushed) change of ``article``."""
+def article_changed(session: Session, event: ArticleChanged) -> None:
+    """Record what the public will notice of this (flushed) change of an article."""
+    article, before, now = event.article, event.before, event.now
     assert article.id is not None
     subject = f"article-{article.id}"
     cancel_scheduled(session, subject, now)
@@ -180,8 +164,6 @@ def article_changed(
             due_at=article.published_at,
             subject=subject,
         )
-    if (before.item is not None) != public:
-        _linked_headlines_changed(session, article.id, now=now)
 
 
 def _article_data(article: Article, before: SeenArticle) -> ArticleEventData:
@@ -194,22 +176,14 @@ def _article_data(article: Article, before: SeenArticle) -> ArticleEventData:
     )
 
 
-def _linked_headlines_changed(session: Session, article_id: int, *, now: datetime) -> None:
-    from app.ticker.service import showing_ids  # the ticker service depends on this module
-
-    linked = session.exec(
-        select(TickerHeadline.id).where(TickerHeadline.article_id == article_id)
-    ).all()
-    # Showing now, or would be if the article were public: the article is the difference.
-    ids = showing_ids(session, [i for i in linked if i is not None], now=now, ignore_article=True)
-    if ids:
-        ticker_changed(session, "article_changed", ids, now=now)
-
-
 # The ticker
 
 
-def ticker_changed(
+def headlines_changed(session: Session, event: HeadlinesChanged) -> None:
+    _ticker_event(session, event.reason, event.headline_ids, now=event.now)
+
+
+def _ticker_event(
     session: Session,
     reason: TickerReason,
     headline_ids: Iterable[int],
@@ -232,36 +206,29 @@ def ticker_changed(
     )
 
 
-def headline_window(session: Session, headline: TickerHeadline, *, now: datetime) -> None:
+def headline_window(session: Session, event: HeadlineWindowSet) -> None:
     """The events of a headline's window opening and closing later, replacing earlier ones."""
-    assert headline.id is not None
-    subject = f"ticker-headline-{headline.id}"
-    cancel_scheduled(session, subject, now)
-    if not headline.is_active:
-        return
-    edges: tuple[tuple[datetime | None, TickerReason], ...] = (
-        (headline.starts_at, "window_opened"),
-        (headline.ends_at, "window_closed"),
-    )
-    for moment, reason in edges:
-        if moment is not None and moment > now:
-            ticker_changed(session, reason, [headline.id], now=now, due_at=moment, subject=subject)
+    subject = f"ticker-headline-{event.headline_id}"
+    cancel_scheduled(session, subject, event.now)
+    for moment, reason in event.edges:
+        _ticker_event(
+            session, reason, [event.headline_id], now=event.now, due_at=moment, subject=subject
+        )
 
 
 # Comments
 
 
-def comment_changed(
-    session: Session, comment: Comment, before: CommentStatus | None, *, now: datetime, edited: bool
-) -> None:
+def comment_changed(session: Session, event: CommentChanged) -> None:
     """Approved (now, not before), removed (before, not now), or edited while approved."""
+    comment, now = event.comment, event.now
     approved = comment.status is CommentStatus.approved
-    was_approved = before is CommentStatus.approved
+    was_approved = event.before is CommentStatus.approved
     if approved and not was_approved:
         event_type = EventType.comment_approved
     elif was_approved and not approved:
         event_type = EventType.comment_removed
-    elif approved and edited:
+    elif approved and event.edited:
         event_type = EventType.comment_updated
     else:
         return

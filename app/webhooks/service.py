@@ -130,7 +130,7 @@ def create_subscription(
         updated_at=now,
     )
     session.add(subscription)
-    session.commit()
+    session.flush()
     session.refresh(subscription)
     return subscription
 
@@ -173,7 +173,7 @@ def update_subscription(
     for name, value in fields.items():
         setattr(subscription, name, value)
     subscription.updated_at = now or utc_now()
-    session.commit()
+    session.flush()
     session.refresh(subscription)
     return subscription
 
@@ -184,7 +184,7 @@ def delete_subscription(session: Session, subscription_id: int) -> None:
     session.execute(
         delete(WebhookSubscription).where(col(WebhookSubscription.id) == subscription_id)
     )
-    session.commit()
+    session.flush()
 
 
 # The delivery log
@@ -239,7 +239,7 @@ def redeliver(
     )
     session.add(again)
     session.info["webhook_event"] = True  # wake this process's worker
-    session.commit()
+    session.flush()
     return get_delivery(session, _id(again))
 
 
@@ -278,7 +278,7 @@ def start_ping(
         created_at=now,
     )
     session.add(delivery)
-    session.commit()
+    session.flush()
     return Job(
         delivery_id=_id(delivery),
         claim=claim,
@@ -323,7 +323,7 @@ def fan_out(session: Session, *, now: datetime, limit: int = 100) -> int:
         for s in subscriptions
         if event_type in s.events
     )
-    session.commit()
+    session.flush()
     return len(taken)
 
 
@@ -365,7 +365,7 @@ def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, limit:
         .scalars()
         .all()
     )
-    session.commit()
+    session.flush()
     if not ids:
         return []
     rows = session.exec(
@@ -424,7 +424,7 @@ def finish(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
+    session.flush()
 
 
 def prune(session: Session, *, now: datetime, days: int) -> int:
@@ -444,7 +444,7 @@ def prune(session: Session, *, now: datetime, days: int) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    session.commit()
+    session.flush()
     return int(getattr(result, "rowcount", 0) or 0)
 
 

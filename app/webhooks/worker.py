@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import utc_now
+from app.db import unit_of_work, utc_now
 from app.models import WebhookDelivery, WebhookEvent
 from app.webhooks import service
 from app.webhooks.outbox import on_event_commit
@@ -60,10 +60,22 @@ async def ping(
     session: Session, webhook_id: int, policy: DeliveryPolicy
 ) -> tuple[WebhookDelivery, WebhookEvent]:
     """Send a ``webhook.ping`` to one subscription now, once; the delivery as it ended."""
-    job = await asyncio.to_thread(service.start_ping, session, webhook_id, policy=policy)
+    # Two use cases, each committed: the delivery is on record before it is attempted.
+    job = await asyncio.to_thread(
+        _committed, session, lambda: service.start_ping(session, webhook_id, policy=policy)
+    )
     outcome = await attempt(job, policy)
-    await asyncio.to_thread(service.finish, session, job, outcome, policy=policy, retry=False)
+    await asyncio.to_thread(
+        _committed,
+        session,
+        lambda: service.finish(session, job, outcome, policy=policy, retry=False),
+    )
     return await asyncio.to_thread(service.get_delivery, session, job.delivery_id)
+
+
+def _committed(session: Session, use_case: Callable[[], T]) -> T:
+    with unit_of_work(session):
+        return use_case()
 
 
 class DeliveryWorker:
@@ -167,18 +179,20 @@ class DeliveryWorker:
         return await asyncio.to_thread(function, *args)
 
     def _prune(self) -> None:
-        with bookkeeping_session(self._engine) as session:
+        with bookkeeping_session(self._engine) as session, unit_of_work(session):
             service.prune(session, now=utc_now(), days=self._policy.retention_days)
 
     def _fan_out(self) -> None:
         with bookkeeping_session(self._engine) as session:
-            while service.fan_out(session, now=utc_now()):
-                pass
+            fanned = True
+            while fanned:  # a batch per transaction
+                with unit_of_work(session):
+                    fanned = bool(service.fan_out(session, now=utc_now()))
 
     def _claim(self, limit: int) -> list[Job]:
-        with bookkeeping_session(self._engine) as session:
+        with bookkeeping_session(self._engine) as session, unit_of_work(session):
             return service.claim_due(session, now=utc_now(), policy=self._policy, limit=limit)
 
     def _finish(self, job: Job, outcome: Outcome) -> None:
-        with bookkeeping_session(self._engine) as session:
+        with bookkeeping_session(self._engine) as session, unit_of_work(session):
             service.finish(session, job, outcome, policy=self._policy)

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from app.auth.scopes import Scope
 from app.config import Settings
-from app.db import session_for
 from app.models import Article, ArticleRevision
+from app.wiring import session_for
 from tests.factories import bearer, make_article, make_token
 from tests.server import running_server
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from app.auth import secrets
 from app.auth.scopes import Scope
 from app.auth.service import create_token
+from app.db import unit_of_work
 from app.models import ApiToken
 from tests.factories import bearer, make_token
 
@@ -22,21 +23,22 @@ NEW_ARTICLE = {"title": "خبر جديد"}
 
 
 def revoked_token(session: Session) -> str:
-    token, secret = create_token(session, name="قديم", scopes=[Scope.articles_write])
-    token.revoked_at = datetime.now(UTC)
-    session.commit()
+    with unit_of_work(session):
+        token, secret = create_token(session, name="قديم", scopes=[Scope.articles_write])
+        token.revoked_at = datetime.now(UTC)
     return secret
 
 
 def expired_token(session: Session) -> str:
     past = datetime.now(UTC) - timedelta(days=2)
-    _token, secret = create_token(
-        session,
-        name="منتهي",
-        scopes=[Scope.articles_write],
-        expires_at=past + timedelta(days=1),
-        now=past,
-    )
+    with unit_of_work(session):
+        _token, secret = create_token(
+            session,
+            name="منتهي",
+            scopes=[Scope.articles_write],
+            expires_at=past + timedelta(days=1),
+            now=past,
+        )
     return secret
 
 

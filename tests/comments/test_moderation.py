@@ -7,6 +7,7 @@ from sqlmodel import Session
 from app.auth.scopes import Scope
 from app.comments.schemas import CommentCreate
 from app.comments.service import CommentPolicy, post_comment
+from app.db import unit_of_work
 from app.limits import MemoryLimiter
 from app.models import Article, Comment, CommentStatus
 from tests.factories import bearer, make_article, make_token
@@ -29,16 +30,17 @@ def post(session: Session, article: Article, n: int, **fields: object) -> int:
         body=f"تعليق {n}",
         **fields,  # type: ignore[arg-type]
     )
-    posted = post_comment(
-        session,
-        article_ref=str(article.id),
-        data=data,
-        client=f"198.51.100.{n}",
-        client_key=f"198.51.100.{n}",
-        user_agent="test",
-        policy=POLICY,
-        limiter=MemoryLimiter(),
-    )
+    with unit_of_work(session):
+        posted = post_comment(
+            session,
+            article_ref=str(article.id),
+            data=data,
+            client=f"198.51.100.{n}",
+            client_key=f"198.51.100.{n}",
+            user_agent="test",
+            policy=POLICY,
+            limiter=MemoryLimiter(),
+        )
     return posted.comment_id
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import col, func, select
 
 from app.config import Settings
-from app.db import session_for
 from app.models import Comment
+from app.wiring import session_for
 from tests.factories import make_article
 from tests.server import running_server
 

@@ -5,11 +5,13 @@ WordPress cut short, shortcodes and hostile HTML, a featured image, a sticky pos
 comments in every state and a pingback."""
 
 import contextlib
+import json
 import os
 import pty
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +20,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from app.config import Settings
-from app.models import Article, ArticleRevision, Comment, ImportRecord
+from app.models import (
+    Article,
+    ArticleRevision,
+    Comment,
+    CommentStatus,
+    ImportRecord,
+    WebhookEvent,
+)
 from tests.factories import bearer, make_token
 from tests.server import AKHBAR, akhbar, clean_environment
 
@@ -181,6 +190,38 @@ def test_running_it_again_changes_nothing(settings: Settings, session: Session) 
         "comments           0        0          6        1       0",
     ]
     assert snapshot(session) == before
+
+
+def test_approved_comments_on_public_articles_are_announced_once(
+    settings: Settings, session: Session
+) -> None:
+    """As a moderator's approval is: a webhook subscriber that mirrors comments gets the
+    imported ones, each after its article, and a second run announces nothing again."""
+    run_import(settings, str(SITE))
+    now = datetime.now(UTC)
+    public = {a.id: a for a in session.exec(select(Article)).all() if a.is_public_at(now)}
+    approved = session.exec(
+        select(Comment.id).where(
+            Comment.status == CommentStatus.approved, col(Comment.article_id).in_(public)
+        )
+    ).all()
+
+    events = [(row.type, json.loads(row.payload)["data"]) for row in webhook_events(session)]
+    run_import(settings, str(SITE))
+
+    announced = [data["comment"]["id"] for kind, data in events if kind == "comment.approved"]
+    assert sorted(announced) == sorted(approved)
+    assert len(announced) == 3
+    published = [data["article"]["id"] for kind, data in events if kind == "article.published"]
+    for kind, data in events:
+        if kind == "comment.approved":
+            assert data["article"]["id"] in published
+    assert len(webhook_events(session)) == len(events)
+
+
+def webhook_events(session: Session) -> list[WebhookEvent]:
+    session.expire_all()
+    return list(session.exec(select(WebhookEvent).order_by(col(WebhookEvent.id))).all())
 
 
 def test_a_later_export_brings_only_what_is_new_or_changed(

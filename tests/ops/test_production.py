@@ -24,9 +24,9 @@ from sqlmodel import select as sql_select
 
 from app.auth.scopes import Scope
 from app.config import Settings
-from app.db import session_for
 from app.main import create_app
 from app.models import Comment
+from app.wiring import session_for
 from tests.factories import bearer, make_article, make_author, make_category, make_token
 from tests.proxy import TcpRelay
 from tests.server import (

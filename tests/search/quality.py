@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
+from app.db import unit_of_work
 from app.search.schemas import SearchQuery
 from app.search.service import search
 from tests.search.collection import QUERIES, TARGETS, distractors
@@ -17,18 +18,19 @@ def load_collection(session: Session) -> dict[int, str]:
     documents = [(key, *text) for key, text in TARGETS.items()]
     documents += [("", title, body) for title, body in distractors()]
     for n, (key, title, body) in enumerate(documents):
-        article = create_article(
-            session,
-            data=ArticleCreate(
-                title=title,
-                slug=f"doc-{n}",
-                body=f"<p>{body}</p>",
-                status="published",
-                published_at="2026-11-01T08:00:00Z",
-            ),
-        )
-        assert article.id is not None
-        keys[article.id] = key
+        with unit_of_work(session):
+            article = create_article(
+                session,
+                data=ArticleCreate(
+                    title=title,
+                    slug=f"doc-{n}",
+                    body=f"<p>{body}</p>",
+                    status="published",
+                    published_at="2026-11-01T08:00:00Z",
+                ),
+            )
+            assert article.id is not None
+            keys[article.id] = key
     return keys
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from app.auth.scopes import Scope
 from app.config import Settings
-from app.db import session_for
+from app.wiring import session_for
 from tests.factories import bearer, make_headline, make_token
 from tests.server import running_server
 

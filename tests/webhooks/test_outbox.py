@@ -2,6 +2,7 @@
 transaction; nothing else does, and a change that fails leaves none."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -187,6 +188,50 @@ class TestArticles:
         session.expire_all()
         assert session.get_one(Article, article.id).title == "خبر قبل العطل"
         assert len(outbox(session)) == events_before
+
+
+class TestTerms:
+    """Articles embed their terms: a term's change is a change of every public article
+    showing it, announced as such."""
+
+    def test_renaming_a_category_announces_each_public_article_showing_it(
+        self, client: TestClient, session: Session, admin: dict
+    ) -> None:
+        make_category(session, "ثقافة")
+        first = make_article(session, "معرض الكتاب", category="ثقافة")
+        second = make_article(session, "مهرجان الموسيقى", category="ثقافة", hours=1)
+        draft = make_article(session, "مسودة", category="ثقافة", status="draft")
+        other = make_article(session, "خبر آخر", hours=2)
+        before = len(outbox(session))
+
+        response = client.patch(
+            f"/v1/categories/{quote('ثقافة')}", json={"name": "ثقافة وفنون"}, headers=admin
+        )
+
+        assert response.status_code == 200
+        events = outbox(session)[before:]
+        assert [e.type for e in events] == ["article.updated", "article.updated"]
+        assert sorted(e.data["article"]["id"] for e in events) == [first.id, second.id]
+        assert [e.data["article"]["category"]["name"] for e in events] == ["ثقافة وفنون"] * 2
+        assert all("category-1" in e.data["surrogate_keys"] for e in events)
+        session.expire_all()
+        versions = {a.id: session.get_one(Article, a.id).version for a in (first, draft, other)}
+        assert versions == {first.id: 2, draft.id: 2, other.id: 1}
+
+    def test_deleting_a_tag_announces_the_articles_that_lose_it(
+        self, client: TestClient, session: Session, admin: dict
+    ) -> None:
+        make_tag(session, "كتب")
+        article = make_article(session, "معرض الكتاب", tags=["كتب"])
+        before = len(outbox(session))
+
+        response = client.delete(f"/v1/tags/{quote('كتب')}?detach=true", headers=admin)
+
+        assert response.status_code == 204
+        [updated] = outbox(session)[before:]
+        assert updated.type == "article.updated"
+        assert (updated.data["article"]["id"], updated.data["article"]["tags"]) == (article.id, [])
+        assert updated.data["surrogate_keys"] == ["articles", f"article-{article.id}", "tag-1"]
 
 
 class TestTicker:

@@ -1,0 +1,47 @@
+"""The composition root: which module hears which domain event, and sessions outside any
+request that announce their changes the way the app's do.
+
+The app factory and the command line call this; nothing else does. A domain announces
+its changes through ``app.events`` and knows none of its subscribers: they are named here.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlmodel import Session
+
+from app.articles import subscribers as articles
+from app.caching import create_change_counter
+from app.config import Settings
+from app.db import create_db_engine, open_session
+from app.events import EventHandlers
+from app.search import index as search_index
+from app.ticker import subscribers as ticker
+from app.webhooks import outbox
+
+
+def event_handlers() -> EventHandlers:
+    handlers = EventHandlers()
+    # In the order they hear an event: the webhooks of an article's change go out before
+    # those of the headlines it changes in turn.
+    outbox.subscribe(handlers)  # webhooks: every change the public sees, as an event
+    search_index.subscribe(handlers)
+    ticker.subscribe(handlers)  # an article's visibility changes the headlines linking it
+    articles.subscribe(handlers)  # a term's change is a change of the articles showing it
+    return handlers
+
+
+@contextmanager
+def session_for(settings: Settings) -> Iterator[Session]:
+    """A session outside any request (CLI, demo loader), on an engine of its own, whose
+    commits the servers' response caches hear of (on PostgreSQL, through Redis). Commit
+    through ``app.db.unit_of_work``."""
+    engine = create_db_engine(settings)
+    counter = None if settings.is_sqlite else create_change_counter(settings, engine)
+    try:
+        with open_session(engine, event_handlers()) as session:
+            yield session
+    finally:
+        if counter is not None:
+            counter.close()
+        engine.dispose()
