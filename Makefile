@@ -38,11 +38,12 @@ browser:
 	command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## lint: formatting, lint rules and types
+## lint: formatting, lint rules, types and the import contracts (pyproject.toml)
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check app migrations tests bench
 	$(BIN)/ruff check app migrations tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format app migrations tests bench

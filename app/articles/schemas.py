@@ -6,11 +6,11 @@ from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from app.fields import Body, Excerpt, Name, Slug, Title, WebUrl
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.pagination import Page, PageQuery, field_selection
 from app.params import Moment
 from app.taxonomy.schemas import TermRef
-from app.text.fields import Body, Excerpt, Name, Slug, Title, WebUrl
 
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 # Primary language subtags written right to left.

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from app.importer.wordpress import WpAttachment
 from app.text.html import html_to_text
-from app.text.slugs import SLUG_MAX_LENGTH, is_valid_slug, slugify
+from app.text.slugs import SLUG_MAX, is_valid_slug, slugify
 from app.text.unicode import nfc, without_bidi_formatting
 
 # WordPress encodes a slug's UTF-8 bytes as %XX and cuts the encoded form at 200
@@ -163,11 +163,11 @@ def article_slugs(raw: str, title: str) -> tuple[str | None, str | None]:
     if not decoded:
         return None, None
     if len(raw.strip()) >= _CUT_SLUG_LENGTH:
-        full = slugify(title, max_length=SLUG_MAX_LENGTH) or slugify(decoded)
+        full = slugify(title, max_length=SLUG_MAX) or slugify(decoded)
         return full, (decoded if decoded != full else None)
     if is_valid_slug(decoded):
         return decoded, None
-    fixed = slugify(decoded, max_length=SLUG_MAX_LENGTH) or slugify(title)
+    fixed = slugify(decoded, max_length=SLUG_MAX) or slugify(title)
     return (fixed or None), decoded
 
 
@@ -176,4 +176,4 @@ def term_slug(raw: str, name: str) -> str:
     decoded = decode_slug(raw)
     if is_valid_slug(decoded):
         return decoded
-    return slugify(decoded, max_length=SLUG_MAX_LENGTH) or slugify(name)
+    return slugify(decoded, max_length=SLUG_MAX) or slugify(name)

@@ -45,6 +45,7 @@ from app.comments.service import MAX_DEPTH, body_hash, refresh_comment_count
 from app.db import unit_of_work, utc_now
 from app.errors import AkhbarError, Conflict, NotFound
 from app.events import publish
+from app.fields import DESCRIPTION_MAX
 from app.importer.convert import (
     article_slugs,
     body_html,
@@ -70,7 +71,6 @@ from app.models.base import NAME_MAX
 from app.models.comment import COMMENT_AUTHOR_MAX, COMMENT_BODY_MAX, EMAIL_MAX
 from app.taxonomy.schemas import AuthorCreate, AuthorUpdate, TermCreate, TermUpdate
 from app.taxonomy.service import create_term, update_term
-from app.text.fields import DESCRIPTION_MAX
 from app.text.slugs import cut_at_word, slugify, with_suffix
 
 Sticky = Literal["breaking", "exclusive", "none"]

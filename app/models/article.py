@@ -9,8 +9,9 @@ from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UTCDateTime
-from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX, Timestamped, created_at_field
+from app.models.base import NAME_MAX, URL_MAX, Timestamped, created_at_field
 from app.models.taxonomy import Author, Category, Tag
+from app.text.slugs import SLUG_MAX
 
 TITLE_MAX = 300
 EXCERPT_MAX = 1000

@@ -17,7 +17,6 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-SLUG_MAX = 200
 NAME_MAX = 200
 URL_MAX = 2048
 

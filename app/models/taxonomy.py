@@ -3,7 +3,8 @@
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.models.base import NAME_MAX, SLUG_MAX, URL_MAX, Timestamped
+from app.models.base import NAME_MAX, URL_MAX, Timestamped
+from app.text.slugs import SLUG_MAX
 
 
 class TaxonomyTerm(Timestamped):

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from app.text.unicode import nfc
 
 GENERATED_SLUG_LENGTH = 80
-SLUG_MAX_LENGTH = 200
+SLUG_MAX = 200
 ARABIC_TATWEEL = "\u0640"
 # Apostrophes join rather than split: "don't" → "dont", "ابن الـ'ـحارث" keeps one word.
 _DELETED_PUNCTUATION = frozenset("'\u2019\u02bc")
@@ -66,12 +66,12 @@ def slugify(text: str, *, max_length: int = GENERATED_SLUG_LENGTH) -> str:
 def with_suffix(slug: str, number: int) -> str:
     """The ``number``-th alternative of a taken slug: ``slug-2``, ``slug-3``, ..."""
     suffix = f"-{number}"
-    return cut_at_word(slug, SLUG_MAX_LENGTH - len(suffix)) + suffix
+    return cut_at_word(slug, SLUG_MAX - len(suffix)) + suffix
 
 
 def is_valid_slug(slug: str) -> bool:
     """True when ``slug`` is already in the form slugify gives (any length up to the max)."""
-    return 0 < len(slug) <= SLUG_MAX_LENGTH and slugify(slug, max_length=SLUG_MAX_LENGTH) == slug
+    return 0 < len(slug) <= SLUG_MAX and slugify(slug, max_length=SLUG_MAX) == slug
 
 
 def normalize_ref(ref: str) -> str:

@@ -7,10 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.articles.schemas import LANG_PATTERN, text_direction
 from app.db import utc_now
+from app.fields import HeadlineLabel, HeadlineText, WebUrl
 from app.models import TickerHeadline
 from app.pagination import Page, PageQuery
 from app.params import ID_MAX, Moment
-from app.text.fields import HeadlineLabel, HeadlineText, WebUrl
 
 
 class LinkedArticle(BaseModel):
