@@ -53,6 +53,8 @@ class AkhbarError(Exception):
 
     status = 500
     headers: dict[str, str] | None = None
+    # When it is worth trying again (the edge says so in Retry-After), if it is.
+    retry_after_seconds: int | None = None
 
     def __init__(self, detail: str, *, arabic: str | None = None) -> None:
         super().__init__(detail)
@@ -81,17 +83,6 @@ class NotFound(AkhbarError):
     status = 404
 
 
-class MovedPermanently(AkhbarError):
-    """The resource lives at another URL now (an article whose slug changed)."""
-
-    status = 301
-
-    def __init__(self, detail: str, *, location: str) -> None:
-        super().__init__(detail)
-        self.location = location
-        self.headers = {"Location": location}
-
-
 class Conflict(AkhbarError):
     status = 409
 
@@ -101,7 +92,10 @@ class PreconditionFailed(AkhbarError):
 
 
 class InvalidInput(AkhbarError):
-    """Input that parsed but means nothing here (an unknown category, a forged cursor)."""
+    """Input that parsed but means nothing here (an unknown category, a forged cursor).
+
+    ``field`` is the path of the value within the request's input: its parameters for a
+    read, its body for a write (the edge says which, as ``loc``'s first part)."""
 
     status = 422
 
@@ -109,12 +103,13 @@ class InvalidInput(AkhbarError):
         self,
         detail: str,
         *,
-        loc: Sequence[str | int],
+        field: Sequence[str | int],
         type_: str = "value_error",
         arabic: str | None = None,
     ):
         super().__init__(detail, arabic=arabic)
-        self.field_errors = [FieldError(loc=list(loc), message=detail, type=type_)]
+        self.field = tuple(field)
+        self.type = type_
 
 
 def problem_response(
@@ -194,9 +189,15 @@ def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
 
 async def _akhbar_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AkhbarError)
-    errors = exc.field_errors if isinstance(exc, InvalidInput) else None
+    errors = None
+    if isinstance(exc, InvalidInput):
+        source = "query" if request.method in ("GET", "HEAD") else "body"
+        errors = [FieldError(loc=[source, *exc.field], message=exc.detail, type=exc.type)]
+    headers = dict(exc.headers or {})
+    if exc.retry_after_seconds is not None:
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     return localized_problem(
-        request, exc.status, exc.detail, exc.arabic, errors=errors, headers=exc.headers
+        request, exc.status, exc.detail, exc.arabic, errors=errors, headers=headers
     )
 
 
@@ -403,8 +404,7 @@ class TooManyRequests(AkhbarError):
         detail: str,
         *,
         retry_after_seconds: int,
-        headers: dict[str, str] | None = None,
         arabic: str | None = None,
     ) -> None:
         super().__init__(detail, arabic=arabic)
-        self.headers = {**(headers or {}), "Retry-After": str(retry_after_seconds)}
+        self.retry_after_seconds = retry_after_seconds

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 import redis
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
-from app.errors import AkhbarError, TooManyRequests
+from app.errors import AkhbarError, TooManyRequests, localized_problem
 
 
 class LimitsUnavailable(AkhbarError):
@@ -26,7 +26,7 @@ class LimitsUnavailable(AkhbarError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, arabic="تعذّر إحصاء الطلبات الآن: حاول بعد قليل")
-        self.headers = {"Retry-After": "5"}
+        self.retry_after_seconds = 5
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def within_rate(
     burst: int | None = None,
 ) -> RateState:
     """Count one request against ``key`` (in a fixed window, or paced when a ``burst`` is
-    given); TooManyRequests (429 with ``Retry-After`` and the RateLimit headers) when it
+    given); RateLimited (429 with ``Retry-After`` and the RateLimit headers) when it
     is over: "at most {limit} {english} per {window} s"."""
     rate = (
         limiter.hit(key, limit=limit, window_seconds=window_seconds)
@@ -227,13 +227,30 @@ def within_rate(
         else limiter.pace(key, limit=limit, window_seconds=window_seconds, burst=burst)
     )
     if not rate.allowed:
-        raise TooManyRequests(
+        raise RateLimited(
             f"at most {limit} {english} per {window_seconds} s",
+            rate=rate,
             retry_after_seconds=rate.reset_seconds,
-            headers=rate.headers(),
             arabic=f"لا يُقبل أكثر من {limit} {arabic} كل {window_seconds} ثانية",
         )
     return rate
+
+
+class RateLimited(TooManyRequests):
+    """Over a rate limit; ``rate`` says where the client stands (the edge writes it in
+    the RateLimit-* headers, ``rate_limited``)."""
+
+    def __init__(
+        self, detail: str, *, rate: RateState, retry_after_seconds: int, arabic: str | None = None
+    ) -> None:
+        super().__init__(detail, retry_after_seconds=retry_after_seconds, arabic=arabic)
+        self.rate = rate
+
+
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    headers = {**exc.rate.headers(), "Retry-After": str(exc.retry_after_seconds)}
+    return localized_problem(request, exc.status, exc.detail, exc.arabic, headers=headers)
 
 
 def _limiter(request: Request) -> Limiter:

@@ -7,7 +7,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.articles.router import article_moved
 from app.articles.router import router as articles_router
+from app.articles.service import ArticleMoved
 from app.auth.router import router as tokens_router
 from app.caching import ResponseCacheMiddleware, create_change_counter
 from app.comments.router import router as comments_router
@@ -15,7 +17,7 @@ from app.comments.service import CommentPolicy
 from app.config import Settings, load_settings
 from app.db import create_db_engine, session_gate
 from app.errors import install_error_handlers
-from app.limits import create_limiter
+from app.limits import RateLimited, create_limiter, rate_limited
 from app.middleware import EdgeMiddleware
 from app.observability import AccessLog, Metrics
 from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.comment_policy = CommentPolicy.from_settings(settings)
     app.state.event_handlers = event_handlers()
     install_error_handlers(app)
+    app.add_exception_handler(ArticleMoved, article_moved)
+    app.add_exception_handler(RateLimited, rate_limited)
     app.add_middleware(
         ResponseCacheMiddleware,
         counter=lambda: getattr(app.state, "change_counter", None),

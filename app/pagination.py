@@ -120,7 +120,7 @@ def parse_cursor_time(value: str) -> datetime:
 
 
 def _invalid_cursor() -> InvalidInput:
-    return InvalidInput("the cursor is not one this list gave out", loc=("query", "cursor"))
+    return InvalidInput("the cursor is not one this list gave out", field=("cursor",))
 
 
 def next_link(request: Request, next_cursor: str | None) -> str | None:

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Path, Query
 
 from app.articles import service
 from app.articles.schemas import ArticleListQuery, ArticleView
+from app.articles.service import NO_VERSION_NAMED, Expected
 from app.auth.deps import ArticleEditor, PrincipalDep, require_scope
 from app.auth.scopes import Scope
 from app.conditional import parse_entity_tags
@@ -46,10 +47,6 @@ def _article_for_edit(ref: ArticleRef, session: SessionDep, _editor: ArticleEdit
 EditedArticleId = Annotated[int, Depends(_article_for_edit)]
 
 
-# What If-Match gives when it names no version of the article (versions start at 1).
-NO_VERSION = 0
-
-
 def _expected_version(
     article_id: EditedArticleId,
     if_match: Annotated[
@@ -59,8 +56,9 @@ def _expected_version(
             "article changed since, the write is refused with 412 and changes nothing.",
         ),
     ] = None,
-) -> int | None:
-    """The version named by If-Match, or None when the client sent none (or ``*``)."""
+) -> Expected:
+    """The version named by If-Match, None when the client sent none (or ``*``), or
+    NO_VERSION_NAMED when it names none of this article's."""
     if if_match is None or if_match.strip() == "*":
         return None
     ours = re.compile(rf"article-{article_id}-v(\d+)(?:-[0-9a-z]+)?")
@@ -72,7 +70,7 @@ def _expected_version(
         if match:
             return int(match[1])
     # Refused by the service, once the request is known to be valid.
-    return NO_VERSION
+    return NO_VERSION_NAMED
 
 
-ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
+ExpectedVersion = Annotated[Expected, Depends(_expected_version)]

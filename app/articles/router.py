@@ -2,6 +2,7 @@
 
 from email.utils import format_datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response, status
 
@@ -21,7 +22,7 @@ from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
 from app.caching import cache_for, tag
 from app.conditional import entity_tag
 from app.db import SessionDep
-from app.errors import problem_responses
+from app.errors import localized_problem, problem_responses
 from app.models import Article
 from app.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
 from app.pagination import PageQueryDep, build_page, select_fields
@@ -34,6 +35,13 @@ RevisionId = Annotated[int, Path(ge=1, le=ID_MAX, description="Revision id.")]
 
 WRITE_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
 OPTIONAL_TOKEN: dict[str, Any] = {TOKEN_OPTIONAL: True}
+
+
+async def article_moved(request: Request, exc: Exception) -> Response:
+    """A slug an article had before: 301 to the URL it has now."""
+    assert isinstance(exc, service.ArticleMoved)
+    location = f"/v1/articles/{quote(exc.slug)}"
+    return localized_problem(request, 301, exc.detail, exc.arabic, headers={"Location": location})
 
 
 def article_etag(article: Article) -> str:

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, UnaryExpression, and_, delete, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +29,13 @@ from app.articles.schemas import (
     snapshot_of,
 )
 from app.db import savepoint, utc_now
-from app.errors import Conflict, InvalidInput, MovedPermanently, NotFound, PreconditionFailed
+from app.errors import (
+    AkhbarError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+)
 from app.events import publish
 from app.models import (
     Article,
@@ -65,6 +71,17 @@ WITH_TERMS = (
     selectinload(Article.tags),  # type: ignore[arg-type]
     selectinload(Article.authors),  # type: ignore[arg-type]
 )
+
+
+class ArticleMoved(AkhbarError):
+    """The article was asked for by a slug it had before: it lives at ``slug`` now (the
+    HTTP edge answers 301 with its URL)."""
+
+    status = 301
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"the article moved to the slug {slug!r}")
+        self.slug = slug
 
 
 def is_public(now: datetime) -> ColumnElement[bool]:
@@ -135,14 +152,14 @@ def article_filters(session: Session, query: ArticleFilters) -> list[ColumnEleme
     """The WHERE clauses of the list filters (category, tag, author, flags, lang, dates)."""
     where: list[ColumnElement[bool]] = []
     if query.category is not None:
-        category_id = resolve_term_id(session, Category, query.category, loc=("query", "category"))
+        category_id = resolve_term_id(session, Category, query.category, field=("category",))
         where.append(col(Article.category_id) == category_id)
     if query.tag is not None:
-        tag_id = resolve_term_id(session, Tag, query.tag, loc=("query", "tag"))
+        tag_id = resolve_term_id(session, Tag, query.tag, field=("tag",))
         tagged = select(ArticleTag.article_id).where(ArticleTag.tag_id == tag_id)
         where.append(col(Article.id).in_(tagged))
     if query.author is not None:
-        author_id = resolve_term_id(session, Author, query.author, loc=("query", "author"))
+        author_id = resolve_term_id(session, Author, query.author, field=("author",))
         bylined = select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == author_id)
         where.append(col(Article.id).in_(bylined))
     if query.is_exclusive is not None:
@@ -167,7 +184,7 @@ def get_article(
     never existed. Editors see drafts, scheduled and archived ones too, but a deleted
     article is gone from its URL for everyone, as a DELETE promises (it is listed with
     ``status=deleted``, and ``undelete`` brings it back). A slug the article had before
-    raises MovedPermanently to its new URL.
+    raises ArticleMoved, naming its slug now.
     """
     stmt = select(Article).options(*WITH_TERMS)
     if editor:
@@ -192,10 +209,7 @@ def get_article(
         )
     ).first()
     if moved_to is not None:
-        raise MovedPermanently(
-            f"the article moved to the slug {moved_to.slug!r}",
-            location=f"/v1/articles/{quote(moved_to.slug)}",
-        )
+        raise ArticleMoved(moved_to.slug)
     # A spelling variant of a slug ("مدرسه" for "مدرسة"): the oldest article it matches.
     article = session.exec(
         stmt.where(Article.slug_key == search_key(slug)).order_by(col(Article.id))
@@ -284,6 +298,17 @@ def list_revisions(
 SLUG_ATTEMPTS = 64
 
 
+class NoVersionNamed(Enum):
+    """A precondition (If-Match) that names no version of the article: always stale."""
+
+    token = "no version named"
+
+
+NO_VERSION_NAMED = NoVersionNamed.token
+# The version a write expects the article to be at: any (None), that one, or none.
+Expected = int | NoVersionNamed | None
+
+
 def create_article(
     session: Session,
     *,
@@ -341,7 +366,7 @@ def update_article(
     article_id: int,
     *,
     data: ArticleUpdate,
-    expected_version: int | None = None,
+    expected_version: Expected = None,
     token_id: int | None = None,
     now: datetime | None = None,
     reason: RevisionReason = RevisionReason.update,
@@ -375,7 +400,7 @@ def delete_article(
     session: Session,
     article_id: int,
     *,
-    expected_version: int | None = None,
+    expected_version: Expected = None,
     token_id: int | None = None,
     now: datetime | None = None,
 ) -> None:
@@ -425,7 +450,7 @@ def restore_revision(
     article_id: int,
     revision_id: int,
     *,
-    expected_version: int | None = None,
+    expected_version: Expected = None,
     token_id: int | None = None,
     now: datetime | None = None,
 ) -> Article:
@@ -456,9 +481,9 @@ def _id(article: Article) -> int:
     return article.id
 
 
-def _editable(session: Session, article_id: int, expected_version: int | None) -> Article:
+def _editable(session: Session, article_id: int, expected_version: Expected) -> Article:
     article = get_article_for_edit(session, article_id)
-    if expected_version == 0:  # If-Match named no version of this article
+    if expected_version is NO_VERSION_NAMED:
         raise PreconditionFailed("If-Match names no version of this article: fetch it again")
     if expected_version is not None and expected_version != article.version:
         raise _stale(article.version)
@@ -531,9 +556,7 @@ def _resolve_terms(session: Session, terms: dict[str, Any]) -> _Terms:
     """Look the slugs up before anything is written: an unknown one is a 422."""
     category_id = None
     if terms.get("category"):
-        category_id = resolve_term_id(
-            session, Category, terms["category"], loc=("body", "category")
-        )
+        category_id = resolve_term_id(session, Category, terms["category"], field=("category",))
     return _Terms(
         sets_category="category" in terms,
         category_id=category_id,
@@ -564,7 +587,7 @@ def _term_ids(
     session: Session, model: type[Tag] | type[Author], slugs: list[str], *, field: str
 ) -> list[int]:
     return [
-        resolve_term_id(session, model, slug, loc=("body", field, index))
+        resolve_term_id(session, model, slug, field=(field, index))
         for index, slug in enumerate(dict.fromkeys(slugs))
     ]
 
@@ -585,7 +608,7 @@ def _free_slug_from(session: Session, title: str) -> str:
     if not base:
         raise InvalidInput(
             "the title has no letters or digits to make a slug from: send a slug",
-            loc=("body", "slug"),
+            field=("slug",),
         )
     candidate, number = base, 1
     while _slug_taken(session, candidate):

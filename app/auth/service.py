@@ -29,7 +29,7 @@ def create_token(
     """A new token (flushed) and its secret, which is not stored anywhere."""
     now = now or utc_now()
     if expires_at is not None and expires_at <= now:
-        raise InvalidInput("must be in the future", loc=("body", "expires_at"))
+        raise InvalidInput("must be in the future", field=("expires_at",))
     secret = secrets.generate_secret()
     token = ApiToken(
         name=name,

@@ -20,9 +20,9 @@ from app.comments.events import CommentChanged
 from app.comments.schemas import CommentCreate, CommentUpdate, ModerationQuery
 from app.config import Settings
 from app.db import savepoint, utc_now
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.events import publish
-from app.limits import Limiter, RateState, within_rate
+from app.limits import Limiter, RateLimited, RateState, within_rate
 from app.models import Article, Comment, CommentStatus
 from app.pagination import cut_page, decode_cursor
 from app.text.arabic import search_key
@@ -174,10 +174,10 @@ def _check_limits(client: str, *, policy: CommentPolicy, limiter: Limiter) -> Ra
     if policy.flood_seconds:
         wait = limiter.flood_wait(f"comments:{client}", seconds=policy.flood_seconds)
         if wait:
-            raise TooManyRequests(
+            raise RateLimited(
                 f"wait {wait} s before posting another comment",
+                rate=rate,
                 retry_after_seconds=wait,
-                headers=rate.headers(),
                 arabic=f"انتظر {wait} ثانية قبل أن تنشر تعليقًا آخر",
             )
     return rate
@@ -206,13 +206,13 @@ def _depth_under(session: Session, parent_id: int | None, *, article_id: int) ->
     ):
         raise InvalidInput(
             "no approved comment with this id on this article",
-            loc=("body", "parent_id"),
+            field=("parent_id",),
             arabic="لا تعليق منشورًا بهذا الرقم على هذا الخبر",
         )
     if parent.depth + 1 >= MAX_DEPTH:
         raise InvalidInput(
             f"replies nest at most {MAX_DEPTH} deep",
-            loc=("body", "parent_id"),
+            field=("parent_id",),
             arabic=f"لا تتداخل الردود أعمق من {MAX_DEPTH} مستويات",
         )
     return parent.depth + 1

@@ -43,7 +43,7 @@ async def _within_search_rate(
             burst=min(SEARCH_BURST, limit),
         )
     except TooManyRequests as refused:
-        wait = int((refused.headers or {}).get("Retry-After", "1"))
+        wait = refused.retry_after_seconds or 1
         await asyncio.sleep(min(wait * 1000, settings.search_refusal_delay_ms) / 1000)
         raise
 
@@ -56,7 +56,7 @@ class SearchBusy(AkhbarError):
             "too many searches are running on this server; try again in a second",
             arabic="عمليات بحث كثيرة تجري الآن على هذا الخادم: أعد المحاولة بعد ثانية",
         )
-        self.headers = {"Retry-After": "1"}
+        self.retry_after_seconds = 1
 
 
 async def _search_turn(request: Request, settings: SettingsDep) -> AsyncIterator[None]:

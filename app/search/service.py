@@ -60,7 +60,7 @@ class SearchTookTooLong(AkhbarError):
             "try again, with rarer words or a filter",
             arabic="استغرق البحث أطول مما يُسمح به فأُوقف: أعد المحاولة بكلمات أندر أو بتصفية",
         )
-        self.headers = {"Retry-After": "1"}
+        self.retry_after_seconds = 1
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,12 @@ def search(
 def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[Hit], str | None]:
     terms = parse(query.q)
     if not terms:
-        raise InvalidInput("the query has no letters or digits to search for", loc=("query", "q"))
+        raise InvalidInput("the query has no letters or digits to search for", field=("q",))
     offset = 0
     if query.cursor is not None:
         (offset,) = decode_cursor(query.cursor, kind=CURSOR_KIND, shape=(int,))
         if not 0 < offset <= MAX_OFFSET:
-            raise InvalidInput("the cursor is not one this list gave out", loc=("query", "cursor"))
+            raise InvalidInput("the cursor is not one this list gave out", field=("cursor",))
     # What the public may see that the filters keep: looked up once (term slugs to ids).
     shown = [is_public(now), *article_filters(session, query)]
     exact = _exact_sqlite if session.get_bind().dialect.name == "sqlite" else _exact_postgres

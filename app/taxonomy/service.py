@@ -67,15 +67,15 @@ def get_term(session: Session, model: type[TermT], slug: str) -> TermT:
 
 
 def resolve_term_id(
-    session: Session, model: type[TermT], slug: str, *, loc: tuple[str | int, ...]
+    session: Session, model: type[TermT], slug: str, *, field: tuple[str | int, ...]
 ) -> int:
-    """The id of the term a request names at ``loc``; an unknown slug is a 422.
+    """The id of the term a request names in ``field``; an unknown slug is a 422.
 
     A filter on an unknown category is a mistake worth telling, not an empty list.
     """
     term = _find(session, model, slug)
     if term is None or term.id is None:
-        raise InvalidInput(f"no {term_kind(model)} with slug {slug!r}", loc=loc)
+        raise InvalidInput(f"no {term_kind(model)} with slug {slug!r}", field=field)
     return term.id
 
 
@@ -85,7 +85,7 @@ def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT
     if not slug:
         raise InvalidInput(
             "the name has no letters or digits to make a slug from: send a slug",
-            loc=("body", "slug"),
+            field=("slug",),
         )
     _ensure_slug_free(session, model, slug)
     now = utc_now()

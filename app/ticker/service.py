@@ -173,7 +173,7 @@ def update_headline(
         setattr(headline, name, value)
     starts_at, ends_at = headline.starts_at, headline.ends_at
     if starts_at and ends_at and ends_at <= starts_at:
-        raise InvalidInput("ends_at must be after starts_at", loc=("body", "ends_at"))
+        raise InvalidInput("ends_at must be after starts_at", field=("ends_at",))
     headline.updated_at = now
     session.flush()
     _announce(session, headline, "updated", shown_before=shown_before, now=now)
@@ -200,7 +200,7 @@ def reorder(session: Session, ids: Sequence[int], *, now: datetime | None = None
     by_id = {headline.id: headline for headline in headlines}
     for index, headline_id in enumerate(ids):
         if headline_id not in by_id:
-            raise InvalidInput(f"no headline with id {headline_id}", loc=("body", "ids", index))
+            raise InvalidInput(f"no headline with id {headline_id}", field=("ids", index))
     listed = set(ids)
     in_order = [by_id[i] for i in ids] + [h for h in headlines if h.id not in listed]
     now = now or utc_now()
@@ -249,7 +249,7 @@ def _ensure_article(
     if session.exec(stmt).first() is None:
         raise InvalidInput(
             f"no {'' if drafts_visible else 'public '}article with id {article_id}",
-            loc=("body", "article_id"),
+            field=("article_id",),
         )
 
 

@@ -34,7 +34,7 @@ class StreamsFull(AkhbarError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
-        self.headers = {"Retry-After": "30"}
+        self.retry_after_seconds = 30
 
 
 @dataclass(frozen=True)

@@ -110,9 +110,7 @@ def check_target(url: str, *, allow_private: bool) -> None:
         if not is_public(address):
             raise UnsafeTarget(f"{address} is not a public address")
     except UnsafeTarget as exc:
-        raise InvalidInput(
-            f"this URL cannot receive webhooks: {exc}", loc=("body", "url")
-        ) from None
+        raise InvalidInput(f"this URL cannot receive webhooks: {exc}", field=("url",)) from None
 
 
 def create_subscription(
@@ -165,7 +163,7 @@ def update_subscription(
     fields = data.model_dump(exclude_unset=True)
     for name in ("url", "events", "secret", "is_active"):
         if name in fields and fields[name] is None:
-            raise InvalidInput(f"{name} cannot be null", loc=("body", name))
+            raise InvalidInput(f"{name} cannot be null", field=(name,))
     if "url" in fields:
         check_target(fields["url"], allow_private=allow_private)
     if "events" in fields:
