@@ -11,7 +11,8 @@ from app.openapi import operation_id
 from app.pagination import PageQueryDep, build_page
 from app.params import ID_MAX, RowId
 from app.routing import JsonRoute
-from app.webhooks import service
+from app.webhooks import deliveries, subscriptions
+from app.webhooks.deliveries import DeliveryPolicy, ping
 from app.webhooks.schemas import (
     ArticleEvent,
     CommentEvent,
@@ -26,8 +27,6 @@ from app.webhooks.schemas import (
     WebhookPublic,
     WebhookUpdate,
 )
-from app.webhooks.service import DeliveryPolicy
-from app.webhooks.worker import ping
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -52,7 +51,7 @@ def create_webhook(
     """From now on, each of the `events` is POSTed to `url`, signed as the Standard
     Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     The answer holds the `secret` that verifies the signatures, this once. Needs `admin`."""
-    subscription = service.create_subscription(
+    subscription = subscriptions.create_subscription(
         session, data, allow_private=settings.webhooks_allow_private_targets
     )
     response.headers["Location"] = f"/v1/webhooks/{subscription.id}"
@@ -66,7 +65,9 @@ def list_webhooks(
     request: Request, response: Response, session: SessionDep, page: PageQueryDep, _admin: Admin
 ) -> WebhookPage:
     """Every subscription, oldest first, without secrets. Needs `admin`."""
-    rows, next_cursor = service.list_subscriptions(session, limit=page.limit, cursor=page.cursor)
+    rows, next_cursor = subscriptions.list_subscriptions(
+        session, limit=page.limit, cursor=page.cursor
+    )
     return build_page(
         WebhookPage,
         [WebhookPublic.from_subscription(row) for row in rows],
@@ -82,7 +83,7 @@ def list_webhooks(
 )
 def get_webhook(webhook_id: RowId, session: SessionDep, _admin: Admin) -> WebhookPublic:
     """One subscription, without its secret. Needs `admin`."""
-    return WebhookPublic.from_subscription(service.get_subscription(session, webhook_id))
+    return WebhookPublic.from_subscription(subscriptions.get_subscription(session, webhook_id))
 
 
 @router.patch(
@@ -100,7 +101,7 @@ def update_webhook(
 ) -> WebhookPublic:
     """Change the fields sent: `is_active: false` pauses it (its pending deliveries wait),
     a new `secret` signs every attempt from now on. Needs `admin`."""
-    subscription = service.update_subscription(
+    subscription = subscriptions.update_subscription(
         session, webhook_id, data, allow_private=settings.webhooks_allow_private_targets
     )
     return WebhookPublic.from_subscription(subscription)
@@ -114,7 +115,7 @@ def update_webhook(
 )
 def delete_webhook(webhook_id: RowId, session: SessionDep, _admin: Admin) -> None:
     """Nothing more is sent to it; its delivery log goes with it. Needs `admin`."""
-    service.delete_subscription(session, webhook_id)
+    subscriptions.delete_subscription(session, webhook_id)
 
 
 @router.post(
@@ -149,7 +150,7 @@ def list_webhook_deliveries(
 ) -> DeliveryPage:
     """The delivery log, newest first: each event sent here, its state, attempts, the
     receiver's last status code and the last error. Needs `admin`."""
-    rows, next_cursor = service.list_deliveries(session, webhook_id, query=query)
+    rows, next_cursor = deliveries.list_deliveries(session, webhook_id, query=query)
     return build_page(
         DeliveryPage,
         [DeliveryPublic.from_row(delivery, event) for delivery, event in rows],
@@ -173,7 +174,7 @@ def redeliver_webhook_delivery(
     """Sends a delivered or failed delivery's event again (same `webhook-id`: a receiver
     that already has it may drop it), as a new delivery with fresh attempts; 409 while the
     delivery is still pending. Needs `admin`."""
-    delivery, event = service.redeliver(session, delivery_id)
+    delivery, event = deliveries.redeliver(session, delivery_id)
     response.headers["Location"] = f"/v1/webhooks/{delivery.subscription_id}/deliveries"
     return DeliveryPublic.from_row(delivery, event)
 

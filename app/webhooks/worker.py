@@ -22,11 +22,10 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import unit_of_work, utc_now
-from app.models import WebhookDelivery, WebhookEvent
-from app.webhooks import service
+from app.webhooks import queue
+from app.webhooks.deliveries import DeliveryPolicy, Job, attempt, finish
 from app.webhooks.outbox import on_event_commit
-from app.webhooks.sender import Outcome, send
-from app.webhooks.service import DeliveryPolicy, Job
+from app.webhooks.sender import Outcome
 
 logger = logging.getLogger("akhbar.webhooks")
 
@@ -42,40 +41,6 @@ def bookkeeping_session(engine: Engine) -> Session:
     """A session whose commits are the worker's own records, not content: they do not
     end the response caches' entries (on PostgreSQL; SQLite's counter sees every commit)."""
     return Session(engine, info={"bookkeeping": True})
-
-
-async def attempt(job: Job, policy: DeliveryPolicy) -> Outcome:
-    """One attempt at a claimed delivery (its result is for ``service.finish``)."""
-    return await send(
-        job.url,
-        secret=job.secret,
-        message_id=job.message_id,
-        body=job.body,
-        timeout=policy.timeout_seconds,
-        allow_private=policy.allow_private,
-    )
-
-
-async def ping(
-    session: Session, webhook_id: int, policy: DeliveryPolicy
-) -> tuple[WebhookDelivery, WebhookEvent]:
-    """Send a ``webhook.ping`` to one subscription now, once; the delivery as it ended."""
-    # Two use cases, each committed: the delivery is on record before it is attempted.
-    job = await asyncio.to_thread(
-        _committed, session, lambda: service.start_ping(session, webhook_id, policy=policy)
-    )
-    outcome = await attempt(job, policy)
-    await asyncio.to_thread(
-        _committed,
-        session,
-        lambda: service.finish(session, job, outcome, policy=policy, retry=False),
-    )
-    return await asyncio.to_thread(service.get_delivery, session, job.delivery_id)
-
-
-def _committed(session: Session, use_case: Callable[[], T]) -> T:
-    with unit_of_work(session):
-        return use_case()
 
 
 class DeliveryWorker:
@@ -180,19 +145,19 @@ class DeliveryWorker:
 
     def _prune(self) -> None:
         with bookkeeping_session(self._engine) as session, unit_of_work(session):
-            service.prune(session, now=utc_now(), days=self._policy.retention_days)
+            queue.prune(session, now=utc_now(), days=self._policy.retention_days)
 
     def _fan_out(self) -> None:
         with bookkeeping_session(self._engine) as session:
             fanned = True
             while fanned:  # a batch per transaction
                 with unit_of_work(session):
-                    fanned = bool(service.fan_out(session, now=utc_now()))
+                    fanned = bool(queue.fan_out(session, now=utc_now()))
 
     def _claim(self, limit: int) -> list[Job]:
         with bookkeeping_session(self._engine) as session, unit_of_work(session):
-            return service.claim_due(session, now=utc_now(), policy=self._policy, limit=limit)
+            return queue.claim_due(session, now=utc_now(), policy=self._policy, limit=limit)
 
     def _finish(self, job: Job, outcome: Outcome) -> None:
         with bookkeeping_session(self._engine) as session, unit_of_work(session):
-            service.finish(session, job, outcome, policy=self._policy)
+            finish(session, job, outcome, policy=self._policy)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
-from app.webhooks.service import prune
+from app.webhooks.queue import prune
 from tests.webhooks.conftest import deliveries
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
