@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 from weakref import WeakKeyDictionary
 
@@ -40,9 +40,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.conditional import none_match
 from app.config import CachePolicy, Settings
-from app.db import WROTE, SettingsDep, utc_now
+from app.db import WROTE, ChangeCounter, utc_now
+from app.deps import SettingsDep
 from app.models import Article, ArticleStatus, TickerHeadline
 from app.observability import Metrics
+from app.resources import Resources
 
 CacheKind = Literal["article", "list", "comments", "ticker", "taxonomy"]
 PRIVATE = b"private, no-store"
@@ -62,13 +64,6 @@ def cache_for(kind: CacheKind) -> Any:
 def tag(response: Response, *keys: str) -> None:
     """Name the resources an answer contains, for purging a CDN by key."""
     response.headers["Surrogate-Key"] = " ".join(dict.fromkeys(keys))
-
-
-class ChangeCounter(Protocol):
-    def current(self) -> int | None:
-        """A number that changes whenever anything was committed; None if unknown."""
-
-    def close(self) -> None: ...
 
 
 class SqliteChangeCounter:
@@ -177,8 +172,7 @@ class ResponseCacheMiddleware:
         self,
         app: ASGIApp,
         *,
-        counter: Callable[[], ChangeCounter | None],
-        engine: Callable[[], Engine],
+        resources: Callable[[], Resources | None],
         metrics: Metrics,
         seconds: float,
         max_entries: int,
@@ -186,8 +180,7 @@ class ResponseCacheMiddleware:
         max_entry_bytes: int = 1 << 20,
     ) -> None:
         self.app = app
-        self._counter = counter
-        self._engine = engine
+        self._resources = resources
         self._horizon: tuple[int, float] | None = None
         self._metrics = metrics
         self._seconds = seconds
@@ -209,7 +202,8 @@ class ResponseCacheMiddleware:
             return
         if_none_match = headers.get(b"if-none-match")
         key = scope["raw_path"] + b"?" + _normalised(scope["query_string"])
-        counter = self._counter() if self._seconds > 0 else None
+        resources = self._resources() if self._seconds > 0 else None
+        counter = resources.change_counter if resources is not None else None
         generation = counter.current() if counter is not None else None
         entry = self._entries.get(key)
         pending = self._pending.get(key)
@@ -301,7 +295,9 @@ class ResponseCacheMiddleware:
         article's time comes, a ticker window opens or closes): no entry made at this
         generation outlives it. Asked of the database once per generation."""
         if self._horizon is None or self._horizon[0] != generation:
-            upcoming = next_clock_change(self._engine(), utc_now())
+            resources = self._resources()
+            assert resources is not None  # a generation was read: the app is running
+            upcoming = next_clock_change(resources.engine, utc_now())
             self._horizon = (generation, upcoming.timestamp() if upcoming else float("inf"))
         return self._horizon[1]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.db import SettingsDep
+from app.deps import SettingsDep
 
 Network = IPv4Network | IPv6Network
 

@@ -1,17 +1,15 @@
-"""The engine factory, the UTC datetime column type, sessions, the unit of work and the
-request session dependency."""
+"""The engine factory, the UTC datetime column type, sessions and the unit of work."""
 
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any, Protocol
 
 import psycopg
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, QueuePool, create_engine, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
@@ -133,6 +131,16 @@ def time_limit(session: Session, milliseconds: int) -> Iterator[None]:
     session.execute(text("SET LOCAL statement_timeout = DEFAULT"))
 
 
+class ChangeCounter(Protocol):
+    """What tells a worker that something was committed, by any process (see
+    app.caching, which keeps answers only while it has not moved)."""
+
+    def current(self) -> int | None:
+        """A number that changes whenever anything was committed; None if unknown."""
+
+    def close(self) -> None: ...
+
+
 def session_gate(engine: Engine) -> asyncio.Semaphore:
     """How many requests may hold a session at once: the pool's capacity, one connection
     kept for the ticker watcher and the response cache."""
@@ -202,30 +210,3 @@ def _forget_write(session: OrmSession) -> None:
 def has_written(session: Session) -> bool:
     """Whether the session's transaction holds writes (pending ones included)."""
     return bool(session.info.get(WROTE) or session.new or session.dirty or session.deleted)
-
-
-# Where a request's session is kept (``request.state``) for the route class to commit.
-REQUEST_SESSION = "session"
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session per request, admitted here, in the event loop, only while the pool has a
-    connection for it. Sync routes run in worker threads; were a thread to wait for a
-    connection, threads could run out while the holders wait for one to finish their
-    request: the server would stall. The route class commits what the route wrote
-    before the response leaves (app.routing); whatever is left is rolled back here."""
-    async with request.app.state.session_gate:
-        with open_session(request.app.state.engine, request.app.state.event_handlers) as session:
-            setattr(request.state, REQUEST_SESSION, session)
-            yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -10,10 +10,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Protocol
 
 import redis
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 
 from app.errors import AkhbarError, TooManyRequests, localized_problem
 
@@ -251,11 +251,3 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
     headers = {**exc.rate.headers(), "Retry-After": str(exc.retry_after_seconds)}
     return localized_problem(request, exc.status, exc.detail, exc.arabic, headers=headers)
-
-
-def _limiter(request: Request) -> Limiter:
-    limiter: Limiter = request.app.state.limiter
-    return limiter
-
-
-LimiterDep = Annotated[Limiter, Depends(_limiter)]

@@ -1,6 +1,5 @@
 """The application factory."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,8 +20,10 @@ from app.limits import RateLimited, create_limiter, rate_limited
 from app.middleware import EdgeMiddleware
 from app.observability import AccessLog, Metrics
 from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
-from app.ops.migrations import head_revisions, known_revisions
+from app.ops.migrations import Revisions
 from app.ops.router import router as ops_router
+from app.resources import Resources, resources_of
+from app.search.router import SearchGate
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.ticker.router import router as ticker_router
@@ -58,22 +59,34 @@ CORS_EXPOSED_HEADERS = [
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    revisions = Revisions.of(settings)  # read once: a worker's code does not change
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings)
         metrics.watch_pool(engine)
-        app.state.engine = engine
-        app.state.session_gate = session_gate(engine)
-        app.state.search_gate = asyncio.Semaphore(settings.search_concurrency)
-        app.state.ticker_watcher = TickerWatcher(
+        watcher = TickerWatcher(
             engine,
             poll_seconds=settings.ticker_poll_seconds,
             streams_per_client=settings.ticker_streams_per_client,
             streams_max=settings.ticker_streams_max,
         )
-        app.state.limiter = create_limiter(settings.redis_url, prefix=settings.redis_prefix)
-        app.state.change_counter = create_change_counter(settings, engine)
+        resources = Resources(
+            settings=settings,
+            metrics=metrics,
+            event_handlers=event_handlers(),
+            engine=engine,
+            session_gate=session_gate(engine),
+            limiter=create_limiter(settings.redis_url, prefix=settings.redis_prefix),
+            change_counter=create_change_counter(settings, engine),
+            parts={
+                CommentPolicy: CommentPolicy.from_settings(settings),
+                TickerWatcher: watcher,
+                SearchGate: SearchGate(settings.search_concurrency),
+                Revisions: revisions,
+            },
+        )
+        app.state.resources = resources
         worker = DeliveryWorker(engine, settings) if settings.webhooks_worker else None
         if worker is not None:
             worker.start()
@@ -82,13 +95,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 await worker.stop()
-            if app.state.change_counter is not None:
-                app.state.change_counter.close()
+            if resources.change_counter is not None:
+                resources.change_counter.close()
             if access_log is not None:
                 access_log.flush()
-            await app.state.ticker_watcher.close()
-            app.state.limiter.close()
+            await watcher.close()
+            resources.limiter.close()
             engine.dispose()
+            app.state.resources = None
 
     app = FastAPI(
         title="Akhbar",
@@ -110,19 +124,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     access_log = (
         AccessLog() if settings.access_log and settings.log_level in ("debug", "info") else None
     )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.head_revisions = head_revisions(settings)
-    app.state.known_revisions = known_revisions(settings)
-    app.state.comment_policy = CommentPolicy.from_settings(settings)
-    app.state.event_handlers = event_handlers()
     install_error_handlers(app)
     app.add_exception_handler(ArticleMoved, article_moved)
     app.add_exception_handler(RateLimited, rate_limited)
     app.add_middleware(
         ResponseCacheMiddleware,
-        counter=lambda: getattr(app.state, "change_counter", None),
-        engine=lambda: app.state.engine,
+        resources=lambda: resources_of(app),
         metrics=metrics,
         seconds=settings.response_cache_seconds,
         max_entries=settings.response_cache_entries,

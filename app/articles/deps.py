@@ -12,7 +12,7 @@ from app.articles.service import NO_VERSION_NAMED, Expected
 from app.auth.deps import ArticleEditor, PrincipalDep, require_scope
 from app.auth.scopes import Scope
 from app.conditional import parse_entity_tags
-from app.db import SessionDep
+from app.deps import SessionDep
 
 
 def _list_query(

@@ -21,7 +21,7 @@ from app.articles.schemas import (
 from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
 from app.caching import cache_for, tag
 from app.conditional import entity_tag
-from app.db import SessionDep
+from app.deps import SessionDep
 from app.errors import localized_problem, problem_responses
 from app.models import Article
 from app.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL

@@ -8,7 +8,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.scopes import Scope, grants
 from app.auth.service import authenticate, token_scopes
-from app.db import SessionDep, unit_of_work
+from app.db import unit_of_work
+from app.deps import SessionDep
 from app.errors import Forbidden, Unauthorized
 
 bearer_scheme = HTTPBearer(

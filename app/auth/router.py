@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response, status
 from app.auth import service
 from app.auth.deps import Admin
 from app.auth.schemas import TokenCreate, TokenCreated, TokenPage, TokenPublic, token_public
-from app.db import SessionDep
+from app.deps import SessionDep
 from app.errors import problem_responses
 from app.pagination import PageQueryDep, build_page
 from app.params import RowId

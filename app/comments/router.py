@@ -20,9 +20,8 @@ from app.comments.schemas import (
     ModerationQuery,
 )
 from app.comments.service import CommentPolicy
-from app.db import SessionDep
+from app.deps import LimiterDep, ResourcesDep, SessionDep
 from app.errors import problem_responses
-from app.limits import LimiterDep
 from app.pagination import PageQueryDep, build_page
 from app.params import RowId
 from app.routing import JsonRoute
@@ -30,9 +29,8 @@ from app.routing import JsonRoute
 router = APIRouter(route_class=JsonRoute, tags=["comments"])
 
 
-def _policy(request: Request) -> CommentPolicy:
-    policy: CommentPolicy = request.app.state.comment_policy
-    return policy
+def _policy(resources: ResourcesDep) -> CommentPolicy:
+    return resources.part(CommentPolicy)
 
 
 @router.post(

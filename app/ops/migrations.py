@@ -1,5 +1,7 @@
 """Alembic, driven from Python: the CLI migrates with it and /readyz compares revisions."""
 
+from dataclasses import dataclass
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +20,18 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade_to_head(settings: Settings) -> None:
     command.upgrade(alembic_config(settings), "head")
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """The schema revisions this code expects at its head, and every one it knows."""
+
+    head: frozenset[str]
+    known: frozenset[str]
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Revisions":
+        return cls(frozenset(head_revisions(settings)), frozenset(known_revisions(settings)))
 
 
 def head_revisions(settings: Settings) -> set[str]:

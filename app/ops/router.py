@@ -5,8 +5,9 @@ import hmac
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.db import SettingsDep
+from app.deps import ResourcesDep, SettingsDep
 from app.errors import Unauthorized, problem_responses
+from app.ops.migrations import Revisions
 from app.ops.schemas import Health, Readiness
 from app.ops.service import check_ready, rate_limits_state
 
@@ -27,18 +28,16 @@ def healthz() -> Health:
     response_model=Readiness,
     responses=problem_responses(503),
 )
-def readyz(request: Request) -> Readiness:
+def readyz(resources: ResourcesDep) -> Readiness:
     """200 when the database answers and is migrated to the revision this code expects
     (or a newer one, during a rolling upgrade); 503 (a problem document saying why)
     otherwise, recovering by itself when the database comes back. Redis is reported, not
     required: without it only comment posting stops (503), reads go on."""
-    state = request.app.state
+    expected = resources.part(Revisions)
     revisions = check_ready(
-        state.engine,
-        expected_revisions=state.head_revisions,
-        known_revisions=state.known_revisions,
+        resources.engine, expected_revisions=expected.head, known_revisions=expected.known
     )
-    return Readiness(revisions=sorted(revisions), rate_limits=rate_limits_state(state.limiter))
+    return Readiness(revisions=sorted(revisions), rate_limits=rate_limits_state(resources.limiter))
 
 
 def _scraper(request: Request, settings: SettingsDep) -> None:
@@ -73,9 +72,9 @@ def _scraper(request: Request, settings: SettingsDep) -> None:
     },
     dependencies=[Depends(_scraper)],
 )
-def metrics(request: Request) -> Response:
+def metrics(resources: ResourcesDep) -> Response:
     """Request counts and latency histograms by method, route template and status,
     requests in flight and database pool use, in the Prometheus text format, for every
     worker of this server. Expose it to your scraper, not to the internet; with
     `AKHBAR_METRICS_TOKEN` set, it answers only `Authorization: Bearer <that token>`."""
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(resources.metrics.render(), media_type=CONTENT_TYPE_LATEST)

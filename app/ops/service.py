@@ -1,5 +1,7 @@
 """Readiness: can this process serve requests right now?"""
 
+from collections.abc import Set
+
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,7 +16,7 @@ class NotReady(AkhbarError):
 
 
 def check_ready(
-    engine: Engine, *, expected_revisions: set[str], known_revisions: set[str]
+    engine: Engine, *, expected_revisions: Set[str], known_revisions: Set[str]
 ) -> set[str]:
     """The database's revisions, if it answers and is migrated to head (or past it: a
     rolling upgrade has migrated for the next release, whose migrations keep this one

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from app.articles.schemas import ArticleListItem, article_keys
 from app.caching import cache_for, tag
 from app.client import ClientKey
-from app.db import SessionDep, SettingsDep
+from app.deps import LimiterDep, ResourcesDep, SessionDep, SettingsDep
 from app.errors import AkhbarError, TooManyRequests, problem_responses
-from app.limits import LimiterDep, within_rate
+from app.limits import within_rate
 from app.openapi import FIELDS_SELECTION
 from app.pagination import build_page, select_fields
 from app.routing import JsonRoute
@@ -59,12 +59,19 @@ class SearchBusy(AkhbarError):
         self.retry_after_seconds = 1
 
 
-async def _search_turn(request: Request, settings: SettingsDep) -> AsyncIterator[None]:
+class SearchGate:
+    """The searches one worker runs at once (``AKHBAR_SEARCH_CONCURRENCY``)."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.turns = asyncio.Semaphore(concurrency)
+
+
+async def _search_turn(resources: ResourcesDep, settings: SettingsDep) -> AsyncIterator[None]:
     """A turn among the searches this worker runs at once (`AKHBAR_SEARCH_CONCURRENCY`).
     A search that has not had one within `AKHBAR_SEARCH_QUEUE_MS` is answered 503: when
     many arrive together (a crowd of clients, each within its own limit), the ones let in
     stay fast and the rest are told to come back, rather than all waiting in a queue."""
-    gate: asyncio.Semaphore = request.app.state.search_gate
+    gate = resources.part(SearchGate).turns
     try:
         async with asyncio.timeout(settings.search_queue_ms / 1000):
             await gate.acquire()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.auth.deps import TaxonomyEditor
 from app.caching import cache_for, tag
-from app.db import SessionDep
+from app.deps import SessionDep
 from app.errors import problem_responses
 from app.models import Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm

@@ -16,7 +16,7 @@ from app.auth.deps import (
 from app.auth.scopes import Scope
 from app.caching import tag
 from app.client import ClientKey
-from app.db import SessionDep, SettingsDep
+from app.deps import ResourcesDep, SessionDep, SettingsDep
 from app.errors import problem_responses
 from app.openapi import TOKEN_OPTIONAL
 from app.pagination import build_page
@@ -46,9 +46,9 @@ def _list_query(
     return query
 
 
-async def _stream_slot(request: Request, client: ClientKey) -> AsyncIterator[TickerWatcher]:
+async def _stream_slot(resources: ResourcesDep, client: ClientKey) -> AsyncIterator[TickerWatcher]:
     # Keyed as every other limit is: behind a trusted proxy, by the reader's address.
-    watcher: TickerWatcher = request.app.state.ticker_watcher
+    watcher = resources.part(TickerWatcher)
     async with watcher.stream_slot(client):
         yield watcher
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.auth.deps import Admin
-from app.db import SessionDep, SettingsDep
+from app.deps import SessionDep, SettingsDep
 from app.errors import problem_responses
 from app.openapi import operation_id
 from app.pagination import PageQueryDep, build_page

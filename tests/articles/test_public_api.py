@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.main import create_app
 from app.models import ArticleStatus
+from app.resources import resources_of
 from tests.factories import BASE_TIME, make_article, make_author, make_category, make_tag
 
 PROBLEM = "application/problem+json"
@@ -274,7 +275,7 @@ class TestListArticles:
                     tags=["مفاوضات"],
                     authors=["سلمى-الخطيب"],
                 )
-            app_engine = client.app.state.engine  # type: ignore[attr-defined]
+            app_engine = resources_of(client.app).engine  # type: ignore[arg-type, union-attr]
             statements: list[str] = []
 
             def count(*args: object) -> None:

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from sqlmodel import Session
 
 from app.config import Settings
+from app.resources import resources_of
 from tests.factories import make_article, make_author, make_category, make_tag
 
 
@@ -17,7 +18,7 @@ from tests.factories import make_article, make_author, make_category, make_tag
 def statements(client: TestClient, settings: Settings) -> Iterator[list[tuple[str, object]]]:
     if not settings.is_sqlite:
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by its statistics")
-    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = resources_of(client.app).engine  # type: ignore[arg-type, union-attr]
     seen: list[tuple[str, object]] = []
 
     def record(

@@ -1,0 +1,53 @@
+"""The kernel's request dependencies: the running app's resources, its settings, a
+database session per request, the limiter."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import open_session
+from app.limits import Limiter
+from app.resources import Resources
+
+# Where a request's session is kept (``request.state``) for the route class to commit.
+REQUEST_SESSION = "session"
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def get_settings(resources: ResourcesDep) -> Settings:
+    return resources.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterator[Session]:
+    """A session per request, admitted here, in the event loop, only while the pool has a
+    connection for it. Sync routes run in worker threads; were a thread to wait for a
+    connection, threads could run out while the holders wait for one to finish their
+    request: the server would stall. The route class commits what the route wrote
+    before the response leaves (app.routing); whatever is left is rolled back here."""
+    async with resources.session_gate:
+        with open_session(resources.engine, resources.event_handlers) as session:
+            setattr(request.state, REQUEST_SESSION, session)
+            yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_limiter(resources: ResourcesDep) -> Limiter:
+    return resources.limiter
+
+
+LimiterDep = Annotated[Limiter, Depends(get_limiter)]

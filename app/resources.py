@@ -1,0 +1,49 @@
+"""What a running app holds: built once, by the app factory's lifespan in each worker
+process, and read through typed dependencies (``app.deps``), never attribute by attribute
+from ``app.state``.
+
+The kernel's resources are fields; the domains' own (the comment policy, the ticker's
+watcher, …) are kept by their type in ``parts`` and read with ``part(TheirType)``, so this
+module knows no domain.
+"""
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.db import ChangeCounter
+from app.events import EventHandlers
+from app.limits import Limiter
+from app.observability import Metrics
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Resources:
+    settings: Settings
+    metrics: Metrics
+    event_handlers: EventHandlers
+    engine: Engine
+    # How many requests may hold a database session at once (see app.deps.get_session).
+    session_gate: asyncio.Semaphore
+    limiter: Limiter
+    # What tells this worker that something was committed (None: no response cache).
+    change_counter: ChangeCounter | None
+    parts: Mapping[type[Any], Any] = field(default_factory=dict)
+
+    def part(self, kind: type[T]) -> T:
+        value = self.parts[kind]
+        assert isinstance(value, kind)
+        return value
+
+
+def resources_of(app: FastAPI) -> Resources | None:
+    """The app's resources while its lifespan runs; None before or after."""
+    resources: Resources | None = getattr(app.state, "resources", None)
+    return resources
