@@ -29,20 +29,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
-from weakref import WeakKeyDictionary
 
 import redis
 from fastapi import Depends, Response
-from sqlalchemy import Engine, event, func
-from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.conditional import none_match
 from app.config import CachePolicy, Settings
-from app.db import WROTE, ChangeCounter, utc_now
+from app.db import ChangeCounter, CommitHook, has_written, utc_now
 from app.deps import SettingsDep
-from app.models import Article, ArticleStatus, TickerHeadline
 from app.observability import Metrics
 from app.resources import Resources
 
@@ -86,16 +82,20 @@ class SqliteChangeCounter:
 class RedisChangeCounter:
     """A counter in Redis that every commit through this app's engine increments."""
 
-    def __init__(self, url: str, *, key: str, engine: Engine) -> None:
+    def __init__(self, url: str, *, key: str) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._key = key
-        _COUNTERS[engine] = self
 
     def current(self) -> int | None:
         try:
             return int(self._redis.get(self._key) or 0)
         except redis.RedisError:
             return None
+
+    def count_commit(self, session: Session) -> None:
+        """A commit hook (app.db.open_session): a session's commit that wrote counts."""
+        if has_written(session):
+            self.increment()
 
     def increment(self) -> None:
         # If Redis is away at this moment, other workers cannot be told: they may serve
@@ -107,22 +107,7 @@ class RedisChangeCounter:
         self._redis.close()
 
 
-_COUNTERS: "WeakKeyDictionary[Engine, RedisChangeCounter]" = WeakKeyDictionary()
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _count_write(session: OrmSession) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
-        return
-    # A "bookkeeping" session (the webhook worker's) writes nothing an answer shows.
-    wrote = session.info.pop(WROTE, False) and not session.info.get("bookkeeping")
-    if wrote and isinstance(session.bind, Engine):
-        counter = _COUNTERS.get(session.bind)
-        if counter is not None:
-            counter.increment()
-
-
-def create_change_counter(settings: Settings, engine: Engine) -> ChangeCounter | None:
+def create_change_counter(settings: Settings) -> ChangeCounter | None:
     """What tells this worker that something was written: SQLite's own counter, or one in
     Redis on PostgreSQL. None (no response cache) on PostgreSQL without Redis."""
     if settings.response_cache_seconds == 0:
@@ -132,23 +117,21 @@ def create_change_counter(settings: Settings, engine: Engine) -> ChangeCounter |
         return SqliteChangeCounter(database) if database and database != ":memory:" else None
     if settings.redis_url:
         key = f"{settings.redis_prefix}changes"
-        return RedisChangeCounter(settings.redis_url, key=key, engine=engine)
+        return RedisChangeCounter(settings.redis_url, key=key)
     return None
 
 
-def next_clock_change(engine: Engine, now: datetime) -> datetime | None:
-    """The first moment after ``now`` at which an answer changes by itself."""
-    moments = [
-        select(func.min(Article.published_at)).where(
-            Article.status == ArticleStatus.published,
-            col(Article.deleted_at).is_(None),
-            col(Article.published_at) > now,
-        ),
-        select(func.min(TickerHeadline.starts_at)).where(col(TickerHeadline.starts_at) > now),
-        select(func.min(TickerHeadline.ends_at)).where(col(TickerHeadline.ends_at) > now),
-    ]
-    with Session(engine) as session:
-        found = [session.exec(moment).one() for moment in moments]
+def commit_hooks(counter: ChangeCounter | None) -> list[CommitHook]:
+    """What a session's commit does so that every worker's response cache hears of it:
+    on PostgreSQL, count it in Redis (SQLite's own counter moves by itself)."""
+    return [counter.count_commit] if isinstance(counter, RedisChangeCounter) else []
+
+
+def next_clock_change(resources: Resources, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which an answer changes by itself, as the
+    domains that have such moments tell it (``Resources.clock_changes``)."""
+    with Session(resources.engine) as session:
+        found = [next_change(session, now) for next_change in resources.clock_changes]
     return min((moment for moment in found if moment is not None), default=None)
 
 
@@ -297,7 +280,7 @@ class ResponseCacheMiddleware:
         if self._horizon is None or self._horizon[0] != generation:
             resources = self._resources()
             assert resources is not None  # a generation was read: the app is running
-            upcoming = next_clock_change(resources.engine, utc_now())
+            upcoming = next_clock_change(resources, utc_now())
             self._horizon = (generation, upcoming.timestamp() if upcoming else float("inf"))
         return self._horizon[1]
 

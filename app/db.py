@@ -3,7 +3,7 @@
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,9 +149,18 @@ def session_gate(engine: Engine) -> asyncio.Semaphore:
     return asyncio.Semaphore(max(1, capacity - 1))
 
 
-def open_session(engine: Engine, handlers: EventHandlers) -> Session:
-    """A session whose changes announce themselves to ``handlers`` (see app.events)."""
-    return Session(engine, info={HANDLERS: handlers})
+# The callables a session runs after each commit of its transaction (``open_session``).
+_ON_COMMIT = "akhbar.on_commit"
+CommitHook = Callable[[Session], None]
+
+
+def open_session(
+    engine: Engine, handlers: EventHandlers, *, on_commit: Sequence[CommitHook] = ()
+) -> Session:
+    """A session whose changes announce themselves to ``handlers`` (see app.events), and
+    which runs ``on_commit`` after each commit of its transaction (telling the response
+    caches, waking the webhook worker: the app factory says what)."""
+    return Session(engine, info={HANDLERS: handlers, _ON_COMMIT: tuple(on_commit)})
 
 
 @contextmanager
@@ -185,28 +194,48 @@ def savepoint(session: Session) -> Iterator[None]:
         yield
 
 
-# In ``session.info`` from a session's first write until its commit or rollback.
-WROTE = "akhbar.wrote"
+# What a session's current transaction did (``mark``, ``did``): forgotten when it ends.
+_DONE = "akhbar.done"
+WROTE = "wrote"
+
+
+def mark(session: Session, what: str) -> None:
+    session.info.setdefault(_DONE, set()).add(what)
+
+
+def did(session: Session, what: str) -> bool:
+    return what in session.info.get(_DONE, ())
 
 
 @event.listens_for(OrmSession, "after_flush")
 def _remember_write(session: OrmSession, _context: object) -> None:
-    session.info[WROTE] = True
+    session.info.setdefault(_DONE, set()).add(WROTE)
 
 
 @event.listens_for(OrmSession, "do_orm_execute")
 def _remember_statement_write(state: ORMExecuteState) -> None:
     # Bulk INSERT/UPDATE/DELETE statements write without a flush.
     if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[WROTE] = True
+        state.session.info.setdefault(_DONE, set()).add(WROTE)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
+    try:
+        for hook in session.info.get(_ON_COMMIT, ()):
+            hook(session)
+    finally:
+        session.info.pop(_DONE, None)
 
 
 @event.listens_for(OrmSession, "after_rollback")
-def _forget_write(session: OrmSession) -> None:
+def _rolled_back(session: OrmSession) -> None:
     if not session.in_nested_transaction():  # a savepoint's end is not the transaction's
-        session.info.pop(WROTE, None)
+        session.info.pop(_DONE, None)
 
 
 def has_written(session: Session) -> bool:
     """Whether the session's transaction holds writes (pending ones included)."""
-    return bool(session.info.get(WROTE) or session.new or session.dirty or session.deleted)
+    return did(session, WROTE) or bool(session.new or session.dirty or session.deleted)

@@ -38,7 +38,9 @@ async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterato
     request: the server would stall. The route class commits what the route wrote
     before the response leaves (app.routing); whatever is left is rolled back here."""
     async with resources.session_gate:
-        with open_session(resources.engine, resources.event_handlers) as session:
+        with open_session(
+            resources.engine, resources.event_handlers, on_commit=resources.on_commit
+        ) as session:
             setattr(request.state, REQUEST_SESSION, session)
             yield session
 

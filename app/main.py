@@ -10,7 +10,7 @@ from app.articles.router import article_moved
 from app.articles.router import router as articles_router
 from app.articles.service import ArticleMoved
 from app.auth.router import router as tokens_router
-from app.caching import ResponseCacheMiddleware, create_change_counter
+from app.caching import ResponseCacheMiddleware, commit_hooks, create_change_counter
 from app.comments.router import router as comments_router
 from app.comments.service import CommentPolicy
 from app.config import Settings, load_settings
@@ -31,7 +31,7 @@ from app.ticker.stream import TickerWatcher
 from app.webhooks.router import events as webhook_events
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import DeliveryWorker
-from app.wiring import event_handlers
+from app.wiring import clock_changes, event_handlers
 
 # What browsers on the frontends' origins may send and read (tokens travel in a header,
 # never in cookies, so credentials stay off).
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             streams_per_client=settings.ticker_streams_per_client,
             streams_max=settings.ticker_streams_max,
         )
+        counter = create_change_counter(settings)
+        worker = DeliveryWorker(engine, settings) if settings.webhooks_worker else None
         resources = Resources(
             settings=settings,
             metrics=metrics,
@@ -78,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=engine,
             session_gate=session_gate(engine),
             limiter=create_limiter(settings.redis_url, prefix=settings.redis_prefix),
-            change_counter=create_change_counter(settings, engine),
+            change_counter=counter,
+            clock_changes=clock_changes(),
+            on_commit=[*commit_hooks(counter), *([worker.on_commit] if worker else [])],
             parts={
                 CommentPolicy: CommentPolicy.from_settings(settings),
                 TickerWatcher: watcher,
@@ -87,7 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
         app.state.resources = resources
-        worker = DeliveryWorker(engine, settings) if settings.webhooks_worker else None
         if worker is not None:
             worker.start()
         try:

@@ -8,15 +8,17 @@ module knows no domain.
 """
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from app.config import Settings
-from app.db import ChangeCounter
+from app.db import ChangeCounter, CommitHook
 from app.events import EventHandlers
 from app.limits import Limiter
 from app.observability import Metrics
@@ -35,6 +37,11 @@ class Resources:
     limiter: Limiter
     # What tells this worker that something was committed (None: no response cache).
     change_counter: ChangeCounter | None
+    # Each gives the next moment after ``now`` at which the clock alone changes a public
+    # answer (a scheduled article's time, a ticker window's edge), or None.
+    clock_changes: Sequence[Callable[[Session, datetime], datetime | None]] = ()
+    # What each request session runs after its commit (app.db.open_session).
+    on_commit: Sequence[CommitHook] = ()
     parts: Mapping[type[Any], Any] = field(default_factory=dict)
 
     def part(self, kind: type[T]) -> T:

@@ -5,17 +5,20 @@ The app factory and the command line call this; nothing else does. A domain anno
 its changes through ``app.events`` and knows none of its subscribers: they are named here.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from sqlmodel import Session
 
+from app.articles import service as articles_service
 from app.articles import subscribers as articles
-from app.caching import create_change_counter
+from app.caching import commit_hooks, create_change_counter
 from app.config import Settings
 from app.db import create_db_engine, open_session
 from app.events import EventHandlers
 from app.search import index as search_index
+from app.ticker import service as ticker_service
 from app.ticker import subscribers as ticker
 from app.webhooks import outbox
 
@@ -31,15 +34,20 @@ def event_handlers() -> EventHandlers:
     return handlers
 
 
+def clock_changes() -> list[Callable[[Session, datetime], datetime | None]]:
+    """Where the next moment is found at which the clock alone changes a public answer."""
+    return [articles_service.next_publication, ticker_service.next_window_edge]
+
+
 @contextmanager
 def session_for(settings: Settings) -> Iterator[Session]:
     """A session outside any request (CLI, demo loader), on an engine of its own, whose
     commits the servers' response caches hear of (on PostgreSQL, through Redis). Commit
     through ``app.db.unit_of_work``."""
     engine = create_db_engine(settings)
-    counter = None if settings.is_sqlite else create_change_counter(settings, engine)
+    counter = None if settings.is_sqlite else create_change_counter(settings)
     try:
-        with open_session(engine, event_handlers()) as session:
+        with open_session(engine, event_handlers(), on_commit=commit_hooks(counter)) as session:
             yield session
     finally:
         if counter is not None:

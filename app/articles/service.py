@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, UnaryExpression, and_, delete, tuple_
+from sqlalchemy import ColumnElement, UnaryExpression, and_, delete, func, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -49,6 +49,7 @@ from app.models import (
     RevisionReason,
     Tag,
 )
+from app.models.article import public_at, scheduled_at
 from app.pagination import cut_page, decode_cursor, parse_cursor_time
 from app.params import ID_MAX
 from app.taxonomy.service import resolve_term_id
@@ -84,30 +85,25 @@ class ArticleMoved(AkhbarError):
         self.slug = slug
 
 
-def is_public(now: datetime) -> ColumnElement[bool]:
-    """Published, due and not deleted: a future ``published_at`` is a schedule."""
-    return and_(
-        col(Article.status) == ArticleStatus.published,
-        col(Article.published_at) <= now,
-        col(Article.deleted_at).is_(None),
-    )
-
-
 def _view(view: ArticleView | None, now: datetime) -> ColumnElement[bool]:
     if view is None or view is ArticleView.published:
-        return is_public(now)
+        return public_at(now)
     if view is ArticleView.scheduled:
-        return and_(
-            col(Article.status) == ArticleStatus.published,
-            col(Article.published_at) > now,
-            col(Article.deleted_at).is_(None),
-        )
+        return scheduled_at(now)
     if view is ArticleView.deleted:
         return col(Article.deleted_at).is_not(None)
     return and_(col(Article.status) == view.value, col(Article.deleted_at).is_(None))
 
 
 # Reading
+
+
+def next_publication(session: Session, now: datetime) -> datetime | None:
+    """When the next scheduled article becomes public, if one is scheduled."""
+    moment: datetime | None = session.exec(
+        select(func.min(Article.published_at)).where(scheduled_at(now))
+    ).one()
+    return moment
 
 
 def list_articles(
@@ -190,7 +186,7 @@ def get_article(
     if editor:
         stmt = stmt.where(col(Article.deleted_at).is_(None))
     else:
-        stmt = stmt.where(is_public(now or utc_now()))
+        stmt = stmt.where(public_at(now or utc_now()))
     article_id = _as_id(ref)
     if article_id is not None:
         article = _by_id(session, stmt, article_id)

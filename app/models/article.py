@@ -4,9 +4,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Enum, Index, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ColumnElement, Enum, Index, Text, and_
 from sqlalchemy.orm import declared_attr
-from sqlmodel import Field, Relationship, SQLModel
+from sqlmodel import Field, Relationship, SQLModel, col
 
 from app.db import UTCDateTime
 from app.models.base import NAME_MAX, URL_MAX, Timestamped, created_at_field
@@ -114,15 +114,38 @@ class Article(Timestamped, table=True):
         sa_relationship_kwargs={"order_by": "ArticleAuthor.position", "viewonly": True},
     )
 
+    # Who may see an article, in both forms, here and nowhere else: for one loaded
+    # article (these methods) and in queries (``public_at``, ``scheduled_at`` below).
+
     def is_public_at(self, now: datetime) -> bool:
-        """Published, due and not deleted (``app.articles.service.is_public`` for one
-        loaded article): what the public may see of it, anywhere it is embedded."""
-        return (
-            self.status is ArticleStatus.published
-            and self.published_at is not None
-            and self.published_at <= now
-            and self.deleted_at is None
-        )
+        """Published, due and not deleted: what the public may see of it, anywhere it is
+        embedded."""
+        moment = self._publication()
+        return moment is not None and moment <= now
+
+    def is_scheduled_at(self, now: datetime) -> bool:
+        """Published for a moment still to come: public then, by itself."""
+        moment = self._publication()
+        return moment is not None and moment > now
+
+    def _publication(self) -> datetime | None:
+        """When it is, or will be, public; None for a draft, an archived or deleted one."""
+        live = self.status is ArticleStatus.published and self.deleted_at is None
+        return self.published_at if live else None
+
+
+def public_at(now: datetime) -> ColumnElement[bool]:
+    """``Article.is_public_at`` as a WHERE clause."""
+    return and_(_published_live(), col(Article.published_at) <= now)
+
+
+def scheduled_at(now: datetime) -> ColumnElement[bool]:
+    """``Article.is_scheduled_at`` as a WHERE clause."""
+    return and_(_published_live(), col(Article.published_at) > now)
+
+
+def _published_live() -> ColumnElement[bool]:
+    return and_(col(Article.status) == ArticleStatus.published, col(Article.deleted_at).is_(None))
 
 
 class RevisionReason(StrEnum):

@@ -11,10 +11,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.articles.service import article_filters, is_public
+from app.articles.service import article_filters
 from app.db import QueryTimedOut, time_limit, utc_now
 from app.errors import AkhbarError, InvalidInput
 from app.models import Article
+from app.models.article import public_at
 from app.pagination import decode_cursor, encode_cursor
 from app.search.query import Term, fts5_match, loosened, matched_words, parse, tsquery
 from app.search.schemas import SearchQuery
@@ -93,7 +94,7 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
         if not 0 < offset <= MAX_OFFSET:
             raise InvalidInput("the cursor is not one this list gave out", field=("cursor",))
     # What the public may see that the filters keep: looked up once (term slugs to ids).
-    shown = [is_public(now), *article_filters(session, query)]
+    shown = [public_at(now), *article_filters(session, query)]
     exact = _exact_sqlite if session.get_bind().dialect.name == "sqlite" else _exact_postgres
     rows, attested = exact(session, terms, query, offset, shown)
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET

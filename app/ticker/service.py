@@ -16,11 +16,11 @@ from sqlalchemy import ColumnElement, and_, func, or_, true
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlmodel import Session, col, select
 
-from app.articles.service import is_public
 from app.db import utc_now
 from app.errors import InvalidInput, NotFound
 from app.events import publish
 from app.models import Article, TickerHeadline
+from app.models.article import public_at
 from app.models.ticker import LABEL_MAX
 from app.pagination import cut_page, decode_cursor
 from app.ticker.events import HeadlinesChanged, HeadlineWindowSet, TickerReason
@@ -51,8 +51,17 @@ def showing(now: datetime, *, ignore_article: bool = False) -> ColumnElement[boo
         col(TickerHeadline.is_active).is_(True),
         or_(col(TickerHeadline.starts_at).is_(None), col(TickerHeadline.starts_at) <= now),
         or_(col(TickerHeadline.ends_at).is_(None), col(TickerHeadline.ends_at) > now),
-        true() if ignore_article else or_(col(TickerHeadline.article_id).is_(None), is_public(now)),
+        true() if ignore_article else or_(col(TickerHeadline.article_id).is_(None), public_at(now)),
     )
+
+
+def next_window_edge(session: Session, now: datetime) -> datetime | None:
+    """When a headline's window next opens or closes, if one will."""
+    edges = [
+        session.exec(select(func.min(column)).where(column > now)).one()
+        for column in (col(TickerHeadline.starts_at), col(TickerHeadline.ends_at))
+    ]
+    return min((edge for edge in edges if edge is not None), default=None)
 
 
 def showing_ids(
@@ -245,7 +254,7 @@ def _ensure_article(
         return
     stmt = select(Article.id).where(Article.id == article_id)
     if not drafts_visible:
-        stmt = stmt.where(is_public(now))
+        stmt = stmt.where(public_at(now))
     if session.exec(stmt).first() is None:
         raise InvalidInput(
             f"no {'' if drafts_visible else 'public '}article with id {article_id}",

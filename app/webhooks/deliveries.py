@@ -15,11 +15,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.db import unit_of_work, utc_now
+from app.db import mark, unit_of_work, utc_now
 from app.errors import Conflict, NotFound
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.pagination import cut_page, decode_cursor
-from app.webhooks.outbox import new_message_id
+from app.webhooks.outbox import EVENT_WRITTEN, new_message_id
 from app.webhooks.schemas import PING, DeliveryListQuery, PingData, PingEvent
 from app.webhooks.sender import Outcome, send
 from app.webhooks.subscriptions import get_subscription
@@ -125,7 +125,7 @@ def redeliver(
         created_at=now,
     )
     session.add(again)
-    session.info["webhook_event"] = True  # wake this process's worker
+    mark(session, EVENT_WRITTEN)  # wake this process's worker
     session.flush()
     return get_delivery(session, row_id(again))
 

@@ -11,20 +11,19 @@ change of the same thing replaces. Delivery is the worker's business
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, delete, event
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from app.articles.events import ArticleChanged, SeenArticle
 from app.articles.schemas import ArticleListItem, article_keys
 from app.comments.events import CommentChanged
 from app.comments.schemas import CommentPublic
+from app.db import mark
 from app.events import EventHandlers
-from app.models import Article, ArticleStatus, CommentStatus, WebhookEvent
+from app.models import Article, CommentStatus, WebhookEvent
 from app.ticker.events import HeadlinesChanged, HeadlineWindowSet, TickerReason
 from app.webhooks.schemas import (
     ArticleEvent,
@@ -39,6 +38,9 @@ from app.webhooks.schemas import (
 )
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Marks a transaction that wrote an event to send (app.db.mark): its commit wakes the
+# webhook worker of this process (DeliveryWorker.on_commit).
+EVENT_WRITTEN = "webhook event"
 
 
 def subscribe(handlers: EventHandlers) -> None:
@@ -79,7 +81,7 @@ def record(
         created_at=now,
     )
     session.add(row)
-    session.info["webhook_event"] = True
+    mark(session, EVENT_WRITTEN)
     return row
 
 
@@ -94,42 +96,7 @@ def cancel_scheduled(session: Session, subject: str, now: datetime) -> None:
     )
 
 
-# Waking the worker of this process when a commit wrote an event, instead of at its next
-# look: the worker registers itself for its engine.
-_WAKERS: "WeakKeyDictionary[Engine, Callable[[], None]]" = WeakKeyDictionary()
-
-
-def on_event_commit(engine: Engine, wake: Callable[[], None]) -> None:
-    _WAKERS[engine] = wake
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _wake_worker(session: OrmSession) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
-        return
-    if session.info.pop("webhook_event", False) and isinstance(session.bind, Engine):
-        wake = _WAKERS.get(session.bind)
-        if wake is not None:
-            wake()
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _forget_event(session: OrmSession) -> None:
-    if session.in_nested_transaction():
-        return
-    session.info.pop("webhook_event", None)
-
-
 # Articles
-
-
-def scheduled_later(article: Article, now: datetime) -> bool:
-    return (
-        article.status is ArticleStatus.published
-        and article.published_at is not None
-        and article.published_at > now
-        and article.deleted_at is None
-    )
 
 
 def article_changed(session: Session, event: ArticleChanged) -> None:
@@ -138,7 +105,7 @@ def article_changed(session: Session, event: ArticleChanged) -> None:
     assert article.id is not None
     subject = f"article-{article.id}"
     cancel_scheduled(session, subject, now)
-    public, scheduled = article.is_public_at(now), scheduled_later(article, now)
+    public, scheduled = article.is_public_at(now), article.is_scheduled_at(now)
     current = None
     if public or scheduled:
         # Its terms as they are now, links written by this change included.

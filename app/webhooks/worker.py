@@ -21,10 +21,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import unit_of_work, utc_now
+from app.db import did, unit_of_work, utc_now
 from app.webhooks import queue
 from app.webhooks.deliveries import DeliveryPolicy, Job, attempt, finish
-from app.webhooks.outbox import on_event_commit
+from app.webhooks.outbox import EVENT_WRITTEN
 from app.webhooks.sender import Outcome
 
 logger = logging.getLogger("akhbar.webhooks")
@@ -38,9 +38,10 @@ T = TypeVar("T")
 
 
 def bookkeeping_session(engine: Engine) -> Session:
-    """A session whose commits are the worker's own records, not content: they do not
-    end the response caches' entries (on PostgreSQL; SQLite's counter sees every commit)."""
-    return Session(engine, info={"bookkeeping": True})
+    """A session whose commits are the worker's own records, not content: it runs no
+    commit hooks, so they do not end the response caches' entries (on PostgreSQL;
+    SQLite's counter sees every commit)."""
+    return Session(engine)
 
 
 class DeliveryWorker:
@@ -56,8 +57,12 @@ class DeliveryWorker:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        on_event_commit(self._engine, self.wake)
         self._task = asyncio.create_task(self.run(), name="webhook-worker")
+
+    def on_commit(self, session: Session) -> None:
+        """A commit hook (app.db.open_session): a commit that wrote an event wakes it."""
+        if did(session, EVENT_WRITTEN):
+            self.wake()
 
     def wake(self) -> None:
         """Look for work now (callable from any thread)."""
