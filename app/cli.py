@@ -18,9 +18,9 @@ import uvicorn
 from pydantic import ValidationError
 
 from app.auth.scopes import Scope
-from app.config import PROJECT_ROOT, Settings, SettingsError, load_settings
-from app.db import create_db_engine
-from app.observability import MULTIPROCESS_DIR_VARIABLE, logging_config
+from app.core.config import PROJECT_ROOT, Settings, SettingsError, load_settings
+from app.core.db import create_db_engine
+from app.http.observability import MULTIPROCESS_DIR_VARIABLE, logging_config
 from app.webhooks.worker import DeliveryWorker
 
 cli = typer.Typer(help="Akhbar (أخبار): a headless, Arabic-first news content API.")
@@ -83,7 +83,7 @@ def serve(
             port=port,
             workers=workers,
             loop="uvloop",
-            http="app.http_server:ProblemHttpToolsProtocol",
+            http="app.http.server:ProblemHttpToolsProtocol",
             # The app reads X-Forwarded-For itself, only from AKHBAR_TRUSTED_PROXIES.
             proxy_headers=False,
             server_header=False,
@@ -144,8 +144,8 @@ def openapi(
     path: Annotated[Path, typer.Option(help="Where the schema lives.")] = OPENAPI_PATH,
 ) -> None:
     """Write the OpenAPI schema to openapi/openapi.json (or check that it is current)."""
+    from app.http.openapi import render_openapi
     from app.main import create_app
-    from app.openapi import render_openapi
 
     current = render_openapi(create_app(_settings()))
     if check:
@@ -171,7 +171,8 @@ def create_token(
     """Mint a token. Its secret is the last line printed, and is never shown again."""
     from app.auth.schemas import TokenCreate
     from app.auth.service import create_token as mint
-    from app.db import unit_of_work, utc_now
+    from app.core.clock import utc_now
+    from app.core.db import unit_of_work
     from app.wiring import session_for
 
     expires_at = utc_now() + timedelta(days=expires_in_days) if expires_in_days else None
@@ -217,8 +218,8 @@ def list_tokens() -> None:
 def revoke_token(token_id: Annotated[int, typer.Argument(min=1, help="The token's id.")]) -> None:
     """Revoke a token: it stops working at once."""
     from app.auth.service import revoke_token as revoke
-    from app.db import unit_of_work
-    from app.errors import NotFound
+    from app.core.db import unit_of_work
+    from app.core.errors import NotFound
     from app.wiring import session_for
 
     with session_for(_settings()) as session:

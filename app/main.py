@@ -10,19 +10,20 @@ from app.articles.router import article_moved
 from app.articles.router import router as articles_router
 from app.articles.service import ArticleMoved
 from app.auth.router import router as tokens_router
-from app.caching import ResponseCacheMiddleware, commit_hooks, create_change_counter
 from app.comments.router import router as comments_router
 from app.comments.service import CommentPolicy
-from app.config import Settings, load_settings
-from app.db import create_db_engine, session_gate
-from app.errors import install_error_handlers
-from app.limits import RateLimited, create_limiter, rate_limited
-from app.middleware import EdgeMiddleware
-from app.observability import AccessLog, Metrics
-from app.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
+from app.core.changes import commit_hooks, create_change_counter
+from app.core.config import Settings, load_settings
+from app.core.db import create_db_engine, session_gate
+from app.core.errors import install_error_handlers
+from app.http.limits import RateLimited, create_limiter, rate_limited
+from app.http.middleware import EdgeMiddleware
+from app.http.observability import AccessLog, Metrics
+from app.http.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
+from app.http.resources import Resources, resources_of
+from app.http.response_cache import ResponseCacheMiddleware
 from app.ops.migrations import Revisions
 from app.ops.router import router as ops_router
-from app.resources import Resources, resources_of
 from app.search.router import SearchGate
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router

@@ -2,7 +2,7 @@
 request that announce their changes the way the app's do.
 
 The app factory and the command line call this; nothing else does. A domain announces
-its changes through ``app.events`` and knows none of its subscribers: they are named here.
+its changes through ``app.core.events`` and knows none of its subscribers: they are named here.
 """
 
 from collections.abc import Callable, Iterator
@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from app.articles import service as articles_service
 from app.articles import subscribers as articles
-from app.caching import commit_hooks, create_change_counter
-from app.config import Settings
-from app.db import create_db_engine, open_session
-from app.events import EventHandlers
+from app.core.changes import commit_hooks, create_change_counter
+from app.core.config import Settings
+from app.core.db import create_db_engine, open_session
+from app.core.events import EventHandlers
 from app.search import index as search_index
 from app.ticker import service as ticker_service
 from app.ticker import subscribers as ticker
@@ -43,7 +43,7 @@ def clock_changes() -> list[Callable[[Session, datetime], datetime | None]]:
 def session_for(settings: Settings) -> Iterator[Session]:
     """A session outside any request (CLI, demo loader), on an engine of its own, whose
     commits the servers' response caches hear of (on PostgreSQL, through Redis). Commit
-    through ``app.db.unit_of_work``."""
+    through ``app.core.db.unit_of_work``."""
     engine = create_db_engine(settings)
     counter = None if settings.is_sqlite else create_change_counter(settings)
     try:

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.models import (
     Article,
     ArticleAuthor,

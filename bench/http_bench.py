@@ -30,7 +30,7 @@ import httpx2 as httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.config import Settings  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from bench.content import generate, load  # noqa: E402
 from tests.server import clean_environment, free_port  # noqa: E402
 

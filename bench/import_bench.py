@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.config import Settings  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.ops.migrations import upgrade_to_head  # noqa: E402
 from bench.content import generate  # noqa: E402
 from tests.server import AKHBAR, clean_environment  # noqa: E402

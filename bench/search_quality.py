@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.ops.migrations import upgrade_to_head
 from tests.conftest import create_postgres_database
 from tests.search.quality import (

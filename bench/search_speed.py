@@ -44,11 +44,11 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.config import Settings  # noqa: E402
-from app.db import create_db_engine  # noqa: E402
+from app.core.config import Settings  # noqa: E402
+from app.core.db import create_db_engine  # noqa: E402
+from app.core.pagination import encode_cursor  # noqa: E402
 from app.models import Article, ArticleStatus  # noqa: E402
 from app.ops.migrations import upgrade_to_head  # noqa: E402
-from app.pagination import encode_cursor  # noqa: E402
 from app.search.index import rebuild_index  # noqa: E402
 from tests.server import server_process  # noqa: E402
 

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.auth.scopes import Scope  # noqa: E402
 from app.auth.service import create_token  # noqa: E402
-from app.config import Settings  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.models import WebhookSubscription  # noqa: E402
 from app.ops.migrations import upgrade_to_head  # noqa: E402
 from app.wiring import session_for  # noqa: E402

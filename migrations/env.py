@@ -8,8 +8,8 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 from sqlmodel.sql.sqltypes import AutoString
 
-from app.config import Settings, load_settings
-from app.db import UTCDateTime, create_db_engine
+from app.core.config import Settings, load_settings
+from app.core.db import UTCDateTime, create_db_engine
 from app.models import metadata
 from app.search.index import SEARCH_TABLES
 

@@ -22,8 +22,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import create_db_engine, open_session
+from app.core.config import Settings
+from app.core.db import create_db_engine, open_session
 from app.main import create_app
 from app.models import metadata
 from app.ops.migrations import upgrade_to_head
@@ -67,6 +67,11 @@ TEST_DEFAULTS: dict[str, Any] = {
     "webhooks_worker": False,
     "search_rate_limit": "1000000/second",
     "search_refusal_delay_ms": 0,
+    # A search's time limit and its wait for a turn are about a loaded server, not about
+    # what a search finds: a test machine busy with other tests must not trip them.
+    # The tests of those limits set their own (tests/search/test_search_limits.py).
+    "search_timeout_ms": 30_000,
+    "search_queue_ms": 10_000,
 }
 
 

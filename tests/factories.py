@@ -10,7 +10,7 @@ from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
 from app.auth.scopes import Scope
 from app.auth.service import create_token
-from app.db import unit_of_work
+from app.core.db import unit_of_work
 from app.models import Article, ArticleStatus, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term

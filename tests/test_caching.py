@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.auth.scopes import Scope
-from app.config import CachePolicy, Settings
-from app.db import unit_of_work
+from app.core.config import CachePolicy, Settings
+from app.core.db import unit_of_work
 from app.main import create_app
 from app.models import Category
 from app.taxonomy.schemas import TermUpdate

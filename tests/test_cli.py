@@ -6,8 +6,8 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from app.auth.secrets import is_well_formed
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.demo.loader import demo_content
 from app.models import Article, Author, Category, Tag
 from tests.server import akhbar

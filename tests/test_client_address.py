@@ -4,7 +4,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from app.client import client_address, limit_key
+from app.http.client import client_address, limit_key
 
 PROXIES = [ip_network("10.0.0.0/8"), ip_network("2001:db8::/32")]
 

@@ -12,7 +12,7 @@ import httpx2 as httpx
 import pytest
 from sqlmodel import SQLModel, col, func, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models import ApiToken, Article, Category, Comment, TickerHeadline, WebhookSubscription
 from app.ops.migrations import upgrade_to_head
 from app.wiring import session_for

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, SettingsError, load_settings
+from app.core.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2 as httpx
-from sqlmodel import Session
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
 from app.ops.migrations import upgrade_to_head
 from app.text.arabic import key_tokens
+from app.wiring import session_for
 from tests.factories import bearer, make_tag, make_token
 from tests.server import server_process
 
@@ -142,12 +141,10 @@ def test_sigkill_in_the_middle_of_writes_loses_and_corrupts_nothing(tmp_path: Pa
     path = tmp_path / "akhbar.db"
     settings = Settings(database_url=f"sqlite:///{path}")
     upgrade_to_head(settings)
-    engine = create_db_engine(settings)
-    with Session(engine) as session:
+    with session_for(settings) as session:
         for tag in TAGS:
             make_tag(session, tag.replace("-", " "), slug=tag)
         token = bearer(make_token(session))
-    engine.dispose()
     rng = random.Random(20261129)
     expected = Expected()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.config import PROJECT_ROOT, Settings, unknown_variables
+from app.core.config import PROJECT_ROOT, Settings, unknown_variables
 from tests.server import AKHBAR
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose.yaml").read_text(encoding="utf-8"))

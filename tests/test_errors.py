@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 PROBLEM = "application/problem+json"

@@ -11,8 +11,8 @@ from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.main import create_app
 from app.models import metadata
 from app.ops.migrations import alembic_config

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.cli import OPENAPI_PATH
-from app.config import Settings
+from app.core.config import Settings
+from app.http.openapi import render_openapi
 from app.main import create_app
-from app.openapi import render_openapi
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from app.errors import InvalidInput
-from app.pagination import decode_cursor
+from app.core.errors import InvalidInput
+from app.core.pagination import decode_cursor
 from app.search.query import parse
 from app.text.arabic import search_key
 from app.text.html import html_to_text, sanitize_html

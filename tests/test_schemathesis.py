@@ -14,14 +14,14 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis.errors import Flaky
 from schemathesis import Case
-from sqlmodel import Session
 
 from app.auth.secrets import digest, generate_secret, lookup_prefix
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import unit_of_work
 from app.demo.loader import load_demo
 from app.models import ApiToken
 from app.ops.migrations import upgrade_to_head
+from app.wiring import session_for
 from tests.factories import make_token
 from tests.server import server_process
 
@@ -42,9 +42,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     path = tmp_path_factory.mktemp("schemathesis") / "akhbar.db"
     database = Settings(database_url=f"sqlite:///{path}")
     upgrade_to_head(database)
-    engine = create_db_engine(database)
-    with Session(engine) as session:
-        load_demo(session)
+    with session_for(database) as session:
+        with unit_of_work(session):
+            load_demo(session)
         # Tokens enough that a generated DELETE /v1/tokens/{id} rarely finds ours.
         for n in range(30):
             make_token(session, name=f"t{n}")
@@ -57,7 +57,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             )
         )
         session.commit()
-    engine.dispose()
     with server_process(database.database_url, env=SERVER_ENV) as (base_url, _process):
         yield base_url, ADMIN_SECRET
 

@@ -11,8 +11,8 @@ from app.articles.schemas import ArticleListQuery, ArticleView
 from app.articles.service import NO_VERSION_NAMED, Expected
 from app.auth.deps import ArticleEditor, PrincipalDep, require_scope
 from app.auth.scopes import Scope
-from app.conditional import parse_entity_tags
-from app.deps import SessionDep
+from app.http.conditional import parse_entity_tags
+from app.http.deps import SessionDep
 
 
 def _list_query(

@@ -1,10 +1,10 @@
-"""What the articles domain announces (see app.events)."""
+"""What the articles domain announces (see app.core.events)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.articles.schemas import ArticleListItem, article_keys
-from app.events import Event
+from app.core.events import Event
 from app.models import Article
 
 

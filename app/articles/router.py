@@ -19,15 +19,15 @@ from app.articles.schemas import (
     article_keys,
 )
 from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
-from app.caching import cache_for, tag
-from app.conditional import entity_tag
-from app.deps import SessionDep
-from app.errors import localized_problem, problem_responses
+from app.core.errors import localized_problem, problem_responses
+from app.core.pagination import PageQueryDep, build_page, select_fields
+from app.core.params import ID_MAX
+from app.http.cache import cache_for, tag
+from app.http.conditional import entity_tag
+from app.http.deps import SessionDep
+from app.http.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
+from app.http.routing import JsonRoute
 from app.models import Article
-from app.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
-from app.pagination import PageQueryDep, build_page, select_fields
-from app.params import ID_MAX
-from app.routing import JsonRoute
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/articles", tags=["articles"])
 

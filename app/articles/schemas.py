@@ -6,10 +6,10 @@ from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from app.fields import Body, Excerpt, Name, Slug, Title, WebUrl
+from app.core.fields import Body, Excerpt, Name, Slug, Title, WebUrl
+from app.core.pagination import Page, PageQuery, field_selection
+from app.core.params import Moment
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
-from app.pagination import Page, PageQuery, field_selection
-from app.params import Moment
 from app.taxonomy.schemas import TermRef
 
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"

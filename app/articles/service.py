@@ -1,7 +1,7 @@
 """Reading and writing articles.
 
 Functions that change something flush it and announce it (``ArticleChanged``, see
-app.events); the caller commits, once per use case. Two views exist: the public one (published,
+app.core.events); the caller commits, once per use case. Two views exist: the public one (published,
 due, not deleted) and the editor's (everything), chosen by the caller with ``editor``.
 """
 
@@ -28,15 +28,12 @@ from app.articles.schemas import (
     ArticleView,
     snapshot_of,
 )
-from app.db import savepoint, utc_now
-from app.errors import (
-    AkhbarError,
-    Conflict,
-    InvalidInput,
-    NotFound,
-    PreconditionFailed,
-)
-from app.events import publish
+from app.core.clock import utc_now
+from app.core.db import savepoint
+from app.core.errors import AkhbarError, Conflict, InvalidInput, NotFound, PreconditionFailed
+from app.core.events import publish
+from app.core.pagination import cut_page, decode_cursor, parse_cursor_time
+from app.core.params import ID_MAX
 from app.models import (
     Article,
     ArticleAuthor,
@@ -50,8 +47,6 @@ from app.models import (
     Tag,
 )
 from app.models.article import public_at, scheduled_at
-from app.pagination import cut_page, decode_cursor, parse_cursor_time
-from app.params import ID_MAX
 from app.taxonomy.service import resolve_term_id
 from app.text.arabic import search_key
 from app.text.html import (

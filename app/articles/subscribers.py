@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from app.articles.events import ArticleChanged, SeenArticle
 from app.articles.service import WITH_TERMS
-from app.events import EventHandlers, publish
+from app.core.events import EventHandlers, publish
 from app.models import Article
 from app.taxonomy.events import TermChanged
 

@@ -8,9 +8,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.scopes import Scope, grants
 from app.auth.service import authenticate, token_scopes
-from app.db import unit_of_work
-from app.deps import SessionDep
-from app.errors import Forbidden, Unauthorized
+from app.core.db import unit_of_work
+from app.core.errors import Forbidden, Unauthorized
+from app.http.deps import SessionDep
 
 bearer_scheme = HTTPBearer(
     auto_error=False,

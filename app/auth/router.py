@@ -5,11 +5,11 @@ from fastapi import APIRouter, Request, Response, status
 from app.auth import service
 from app.auth.deps import Admin
 from app.auth.schemas import TokenCreate, TokenCreated, TokenPage, TokenPublic, token_public
-from app.deps import SessionDep
-from app.errors import problem_responses
-from app.pagination import PageQueryDep, build_page
-from app.params import RowId
-from app.routing import JsonRoute
+from app.core.errors import problem_responses
+from app.core.pagination import PageQueryDep, build_page
+from app.core.params import RowId
+from app.http.deps import SessionDep
+from app.http.routing import JsonRoute
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/tokens", tags=["tokens"])
 

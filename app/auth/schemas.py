@@ -5,10 +5,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.auth.scopes import Scope
-from app.fields import Name
+from app.core.fields import Name
+from app.core.pagination import Page
+from app.core.params import Moment
 from app.models import ApiToken
-from app.pagination import Page
-from app.params import Moment
 
 
 class TokenCreate(BaseModel):

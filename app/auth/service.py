@@ -7,10 +7,10 @@ from sqlmodel import Session, col, select
 
 from app.auth import secrets
 from app.auth.scopes import Scope
-from app.db import utc_now
-from app.errors import InvalidInput, NotFound
+from app.core.clock import utc_now
+from app.core.errors import InvalidInput, NotFound
+from app.core.pagination import cut_page, decode_cursor
 from app.models import ApiToken
-from app.pagination import cut_page, decode_cursor
 
 # last_used_at is written at most this often per token: a busy client should not turn
 # every read into a write.

@@ -6,8 +6,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.articles.deps import ArticleRef
 from app.auth.deps import CommentModerator
-from app.caching import cache_for, tag
-from app.client import ClientAddress, ClientKey
 from app.comments import service
 from app.comments.schemas import (
     CommentAccepted,
@@ -20,11 +18,13 @@ from app.comments.schemas import (
     ModerationQuery,
 )
 from app.comments.service import CommentPolicy
-from app.deps import LimiterDep, ResourcesDep, SessionDep
-from app.errors import problem_responses
-from app.pagination import PageQueryDep, build_page
-from app.params import RowId
-from app.routing import JsonRoute
+from app.core.errors import problem_responses
+from app.core.pagination import PageQueryDep, build_page
+from app.core.params import RowId
+from app.http.cache import cache_for, tag
+from app.http.client import ClientAddress, ClientKey
+from app.http.deps import LimiterDep, ResourcesDep, SessionDep
+from app.http.routing import JsonRoute
 
 router = APIRouter(route_class=JsonRoute, tags=["comments"])
 

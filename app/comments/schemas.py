@@ -5,11 +5,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from app.fields import CommentAuthor, CommentBody, WebUrl
+from app.core.fields import CommentAuthor, CommentBody, WebUrl
+from app.core.lengths import EMAIL_MAX
+from app.core.pagination import Page, PageQuery
+from app.core.params import ID_MAX
 from app.models import Comment, CommentStatus
-from app.models.comment import EMAIL_MAX
-from app.pagination import Page, PageQuery
-from app.params import ID_MAX
 
 Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX), AfterValidator(str.lower)]
 

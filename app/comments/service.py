@@ -1,7 +1,7 @@
 """Posting, listing and moderating reader comments, and the defences around posting.
 
 Functions that change something flush it and announce it (``CommentChanged``, see
-app.events); the caller commits.
+app.core.events); the caller commits.
 """
 
 import hashlib
@@ -18,13 +18,14 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.articles.service import get_article
 from app.comments.events import CommentChanged
 from app.comments.schemas import CommentCreate, CommentUpdate, ModerationQuery
-from app.config import Settings
-from app.db import savepoint, utc_now
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.events import publish
-from app.limits import Limiter, RateLimited, RateState, within_rate
+from app.core.clock import utc_now
+from app.core.config import Settings
+from app.core.db import savepoint
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.events import publish
+from app.core.pagination import cut_page, decode_cursor
+from app.http.limits import Limiter, RateLimited, RateState, within_rate
 from app.models import Article, Comment, CommentStatus
-from app.pagination import cut_page, decode_cursor
 from app.text.arabic import search_key
 from app.text.moderation import read_as_moderator
 
@@ -101,7 +102,7 @@ def post_comment(
     now: datetime | None = None,
 ) -> Posted:
     """Check the defences and file the comment. ``client`` is the address kept
-    with the comment; ``client_key`` what its limits count under (see app.client)."""
+    with the comment; ``client_key`` what its limits count under (see app.http.client)."""
     now = now or utc_now()
     rate = _check_limits(client_key, policy=policy, limiter=limiter)
     article = get_article(session, article_ref, now=now)

@@ -17,8 +17,9 @@ from sqlmodel import Session, select
 
 from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
-from app.config import Settings
-from app.db import unit_of_work, utc_now
+from app.core.clock import utc_now
+from app.core.config import Settings
+from app.core.db import unit_of_work
 from app.models import Article, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term

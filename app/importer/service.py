@@ -42,10 +42,19 @@ from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.articles.service import create_article, update_article
 from app.comments.events import CommentChanged
 from app.comments.service import MAX_DEPTH, body_hash, refresh_comment_count
-from app.db import unit_of_work, utc_now
-from app.errors import AkhbarError, Conflict, NotFound
-from app.events import publish
-from app.fields import DESCRIPTION_MAX
+from app.core.clock import utc_now
+from app.core.db import unit_of_work
+from app.core.errors import AkhbarError, Conflict, NotFound
+from app.core.events import publish
+from app.core.fields import DESCRIPTION_MAX
+from app.core.lengths import (
+    COMMENT_AUTHOR_MAX,
+    COMMENT_BODY_MAX,
+    EMAIL_MAX,
+    EXCERPT_MAX,
+    NAME_MAX,
+    TITLE_MAX,
+)
 from app.importer.convert import (
     article_slugs,
     body_html,
@@ -66,9 +75,6 @@ from app.models import (
     ImportSource,
     Tag,
 )
-from app.models.article import EXCERPT_MAX, TITLE_MAX
-from app.models.base import NAME_MAX
-from app.models.comment import COMMENT_AUTHOR_MAX, COMMENT_BODY_MAX, EMAIL_MAX
 from app.taxonomy.schemas import AuthorCreate, AuthorUpdate, TermCreate, TermUpdate
 from app.taxonomy.service import create_term, update_term
 from app.text.slugs import cut_at_word, slugify, with_suffix

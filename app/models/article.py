@@ -8,13 +8,12 @@ from sqlalchemy import JSON, CheckConstraint, Column, ColumnElement, Enum, Index
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, Relationship, SQLModel, col
 
-from app.db import UTCDateTime
-from app.models.base import NAME_MAX, URL_MAX, Timestamped, created_at_field
+from app.core.db import UTCDateTime
+from app.core.lengths import EXCERPT_MAX, NAME_MAX, TITLE_MAX, URL_MAX
+from app.models.base import Timestamped, created_at_field
 from app.models.taxonomy import Author, Category, Tag
 from app.text.slugs import SLUG_MAX
 
-TITLE_MAX = 300
-EXCERPT_MAX = 1000
 LANG_MAX = 12
 
 

@@ -4,8 +4,9 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime
-from app.models.base import NAME_MAX, created_at_field
+from app.core.db import UTCDateTime
+from app.core.lengths import NAME_MAX
+from app.models.base import created_at_field
 
 
 class ApiToken(SQLModel, table=True):

@@ -5,7 +5,8 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utc_now
+from app.core.clock import utc_now
+from app.core.db import UTCDateTime
 
 # Named constraints from the first revision on, so that later migrations (and SQLite's
 # batch mode, which rebuilds tables) can refer to them by name.
@@ -16,9 +17,6 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-NAME_MAX = 200
-URL_MAX = 2048
 
 
 def created_at_field() -> Any:

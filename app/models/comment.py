@@ -5,11 +5,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Enum, Index, Text
 from sqlmodel import Field
 
-from app.models.base import NAME_MAX, URL_MAX, Timestamped
-
-COMMENT_AUTHOR_MAX = 100
-COMMENT_BODY_MAX = 5000
-EMAIL_MAX = 254
+from app.core.lengths import COMMENT_AUTHOR_MAX, EMAIL_MAX, NAME_MAX, URL_MAX
+from app.models.base import Timestamped
 
 
 class CommentStatus(StrEnum):

@@ -5,8 +5,9 @@ from datetime import datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime
-from app.models.base import URL_MAX, created_at_field
+from app.core.db import UTCDateTime
+from app.core.lengths import URL_MAX
+from app.models.base import created_at_field
 
 
 class ImportSource(SQLModel, table=True):

@@ -3,7 +3,8 @@
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.models.base import NAME_MAX, URL_MAX, Timestamped
+from app.core.lengths import NAME_MAX, URL_MAX
+from app.models.base import Timestamped
 from app.text.slugs import SLUG_MAX
 
 

@@ -5,12 +5,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, Relationship
 
-from app.db import UTCDateTime
+from app.core.db import UTCDateTime
+from app.core.lengths import HEADLINE_MAX, LABEL_MAX, URL_MAX
 from app.models.article import LANG_MAX, Article
-from app.models.base import URL_MAX, Timestamped
-
-HEADLINE_MAX = 300
-LABEL_MAX = 40
+from app.models.base import Timestamped
 
 
 class TickerHeadline(Timestamped, table=True):

@@ -6,8 +6,9 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, Column, Enum, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime
-from app.models.base import NAME_MAX, URL_MAX, Timestamped, created_at_field
+from app.core.db import UTCDateTime
+from app.core.lengths import NAME_MAX, URL_MAX
+from app.models.base import Timestamped, created_at_field
 
 EVENT_TYPE_MAX = 40
 MESSAGE_ID_MAX = 40

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from app.config import Settings
+from app.core.config import Settings
 
 
 def alembic_config(settings: Settings) -> Config:

@@ -5,8 +5,8 @@ import hmac
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.deps import ResourcesDep, SettingsDep
-from app.errors import Unauthorized, problem_responses
+from app.core.errors import Unauthorized, problem_responses
+from app.http.deps import ResourcesDep, SettingsDep
 from app.ops.migrations import Revisions
 from app.ops.schemas import Health, Readiness
 from app.ops.service import check_ready, rate_limits_state

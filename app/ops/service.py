@@ -5,8 +5,8 @@ from collections.abc import Set
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.errors import AkhbarError
-from app.limits import Limiter, LimitsUnavailable, MemoryLimiter
+from app.core.errors import AkhbarError
+from app.http.limits import Limiter, LimitsUnavailable, MemoryLimiter
 from app.ops.migrations import current_revisions
 from app.ops.schemas import RateLimitsState
 

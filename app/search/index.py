@@ -18,8 +18,8 @@ from sqlalchemy import Connection, column, select, table, text
 from sqlmodel import Session
 
 from app.articles.events import ArticleChanged, ArticlePurged
-from app.db import unit_of_work
-from app.events import EventHandlers
+from app.core.db import unit_of_work
+from app.core.events import EventHandlers
 from app.models import Article
 from app.text.arabic import key_tokens, stems
 

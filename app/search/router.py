@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.articles.schemas import ArticleListItem, article_keys
-from app.caching import cache_for, tag
-from app.client import ClientKey
-from app.deps import LimiterDep, ResourcesDep, SessionDep, SettingsDep
-from app.errors import AkhbarError, TooManyRequests, problem_responses
-from app.limits import within_rate
-from app.openapi import FIELDS_SELECTION
-from app.pagination import build_page, select_fields
-from app.routing import JsonRoute
+from app.core.errors import AkhbarError, TooManyRequests, problem_responses
+from app.core.pagination import build_page, select_fields
+from app.http.cache import cache_for, tag
+from app.http.client import ClientKey
+from app.http.deps import LimiterDep, ResourcesDep, SessionDep, SettingsDep
+from app.http.limits import within_rate
+from app.http.openapi import FIELDS_SELECTION
+from app.http.routing import JsonRoute
 from app.search import service
 from app.search.schemas import SearchHit, SearchPage, SearchQuery
 

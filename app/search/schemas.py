@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.articles.schemas import ArticleFilters, ArticleListItem
-from app.pagination import Page, PageQuery, field_selection
+from app.core.pagination import Page, PageQuery, field_selection
 
 MAX_QUERY_LENGTH = 200
 

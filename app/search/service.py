@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.articles.service import article_filters
-from app.db import QueryTimedOut, time_limit, utc_now
-from app.errors import AkhbarError, InvalidInput
+from app.core.clock import utc_now
+from app.core.db import QueryTimedOut, time_limit
+from app.core.errors import AkhbarError, InvalidInput
+from app.core.pagination import decode_cursor, encode_cursor
 from app.models import Article
 from app.models.article import public_at
-from app.pagination import decode_cursor, encode_cursor
 from app.search.query import Term, fts5_match, loosened, matched_words, parse, tsquery
 from app.search.schemas import SearchQuery
 from app.text.arabic import key_tokens, stems

@@ -1,9 +1,9 @@
-"""What the taxonomy announces (see app.events)."""
+"""What the taxonomy announces (see app.core.events)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.events import Event
+from app.core.events import Event
 
 
 @dataclass(frozen=True)

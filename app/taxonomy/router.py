@@ -7,13 +7,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.auth.deps import TaxonomyEditor
-from app.caching import cache_for, tag
-from app.deps import SessionDep
-from app.errors import problem_responses
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageQuery, PageQueryDep, build_page
+from app.http.cache import cache_for, tag
+from app.http.deps import SessionDep
+from app.http.routing import JsonRoute
 from app.models import Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm
-from app.pagination import Page, PageQuery, PageQueryDep, build_page
-from app.routing import JsonRoute
 from app.taxonomy import service
 from app.taxonomy.schemas import (
     AuthorCreate,

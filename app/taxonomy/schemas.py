@@ -4,8 +4,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.fields import Description, Name, Slug, WebUrl
-from app.pagination import Page
+from app.core.fields import Description, Name, Slug, WebUrl
+from app.core.pagination import Page
 
 
 class TermRef(BaseModel):

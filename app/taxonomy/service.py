@@ -1,7 +1,7 @@
 """Categories, tags and authors: reading and writing them.
 
 Functions that change something flush it and announce it (``TermChanged``, see
-app.events); the caller commits.
+app.core.events); the caller commits.
 """
 
 from collections.abc import Iterator, Sequence
@@ -12,12 +12,13 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db import savepoint, utc_now
-from app.errors import Conflict, InvalidInput, NotFound
-from app.events import publish
+from app.core.clock import utc_now
+from app.core.db import savepoint
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.events import publish
+from app.core.pagination import cut_page, decode_cursor
 from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm
-from app.pagination import cut_page, decode_cursor
 from app.taxonomy.events import TermChanged
 from app.taxonomy.schemas import TermCreate, TermUpdate
 from app.text.arabic import search_key

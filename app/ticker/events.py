@@ -1,11 +1,11 @@
-"""What the ticker announces (see app.events)."""
+"""What the ticker announces (see app.core.events)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from app.events import Event
+from app.core.events import Event
 
 TickerReason = Literal[
     "created",

@@ -14,14 +14,14 @@ from app.auth.deps import (
     require_scope,
 )
 from app.auth.scopes import Scope
-from app.caching import tag
-from app.client import ClientKey
-from app.deps import ResourcesDep, SessionDep, SettingsDep
-from app.errors import problem_responses
-from app.openapi import TOKEN_OPTIONAL
-from app.pagination import build_page
-from app.params import RowId
-from app.routing import JsonRoute
+from app.core.errors import problem_responses
+from app.core.pagination import build_page
+from app.core.params import RowId
+from app.http.cache import tag
+from app.http.client import ClientKey
+from app.http.deps import ResourcesDep, SessionDep, SettingsDep
+from app.http.openapi import TOKEN_OPTIONAL
+from app.http.routing import JsonRoute
 from app.ticker import service
 from app.ticker.schemas import (
     TickerHeadlineCreate,

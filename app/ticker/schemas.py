@@ -6,11 +6,11 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.articles.schemas import LANG_PATTERN, text_direction
-from app.db import utc_now
-from app.fields import HeadlineLabel, HeadlineText, WebUrl
+from app.core.clock import utc_now
+from app.core.fields import HeadlineLabel, HeadlineText, WebUrl
+from app.core.pagination import Page, PageQuery
+from app.core.params import ID_MAX, Moment
 from app.models import TickerHeadline
-from app.pagination import Page, PageQuery
-from app.params import ID_MAX, Moment
 
 
 class LinkedArticle(BaseModel):

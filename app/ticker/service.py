@@ -16,13 +16,13 @@ from sqlalchemy import ColumnElement, and_, func, or_, true
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlmodel import Session, col, select
 
-from app.db import utc_now
-from app.errors import InvalidInput, NotFound
-from app.events import publish
+from app.core.clock import utc_now
+from app.core.errors import InvalidInput, NotFound
+from app.core.events import publish
+from app.core.lengths import LABEL_MAX
+from app.core.pagination import cut_page, decode_cursor
 from app.models import Article, TickerHeadline
 from app.models.article import public_at
-from app.models.ticker import LABEL_MAX
-from app.pagination import cut_page, decode_cursor
 from app.ticker.events import HeadlinesChanged, HeadlineWindowSet, TickerReason
 from app.ticker.schemas import TickerHeadlineCreate, TickerHeadlineUpdate, TickerListQuery
 

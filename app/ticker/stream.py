@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.errors import AkhbarError, TooManyRequests
+from app.core.errors import AkhbarError, TooManyRequests
 from app.ticker import service
 from app.ticker.schemas import TickerHeadlinePublic, TickerListQuery, TickerPage
 

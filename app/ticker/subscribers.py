@@ -5,7 +5,7 @@ the bar."""
 from sqlmodel import Session, select
 
 from app.articles.events import ArticleChanged
-from app.events import EventHandlers, publish
+from app.core.events import EventHandlers, publish
 from app.models import TickerHeadline
 from app.ticker.events import HeadlinesChanged
 from app.ticker.service import showing_ids

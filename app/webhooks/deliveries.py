@@ -14,11 +14,12 @@ from typing import TypeVar
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.config import Settings
-from app.db import mark, unit_of_work, utc_now
-from app.errors import Conflict, NotFound
+from app.core.clock import utc_now
+from app.core.config import Settings
+from app.core.db import mark, unit_of_work
+from app.core.errors import Conflict, NotFound
+from app.core.pagination import cut_page, decode_cursor
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
-from app.pagination import cut_page, decode_cursor
 from app.webhooks.outbox import EVENT_WRITTEN, new_message_id
 from app.webhooks.schemas import PING, DeliveryListQuery, PingData, PingEvent
 from app.webhooks.sender import Outcome, send

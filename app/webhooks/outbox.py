@@ -21,8 +21,8 @@ from app.articles.events import ArticleChanged, SeenArticle
 from app.articles.schemas import ArticleListItem, article_keys
 from app.comments.events import CommentChanged
 from app.comments.schemas import CommentPublic
-from app.db import mark
-from app.events import EventHandlers
+from app.core.db import mark
+from app.core.events import EventHandlers
 from app.models import Article, CommentStatus, WebhookEvent
 from app.ticker.events import HeadlinesChanged, HeadlineWindowSet, TickerReason
 from app.webhooks.schemas import (
@@ -38,7 +38,7 @@ from app.webhooks.schemas import (
 )
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-# Marks a transaction that wrote an event to send (app.db.mark): its commit wakes the
+# Marks a transaction that wrote an event to send (app.core.db.mark): its commit wakes the
 # webhook worker of this process (DeliveryWorker.on_commit).
 EVENT_WRITTEN = "webhook event"
 

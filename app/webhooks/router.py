@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.auth.deps import Admin
-from app.deps import SessionDep, SettingsDep
-from app.errors import problem_responses
-from app.openapi import operation_id
-from app.pagination import PageQueryDep, build_page
-from app.params import ID_MAX, RowId
-from app.routing import JsonRoute
+from app.core.errors import problem_responses
+from app.core.pagination import PageQueryDep, build_page
+from app.core.params import ID_MAX, RowId
+from app.http.deps import SessionDep, SettingsDep
+from app.http.openapi import operation_id
+from app.http.routing import JsonRoute
 from app.webhooks import deliveries, subscriptions
 from app.webhooks.deliveries import DeliveryPolicy, ping
 from app.webhooks.schemas import (

@@ -9,9 +9,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.articles.schemas import ArticleListItem
 from app.comments.schemas import CommentPublic
-from app.fields import Name, WebUrl
+from app.core.fields import Name, WebUrl
+from app.core.pagination import Page, PageQuery
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
-from app.pagination import Page, PageQuery
 from app.webhooks.signing import secret_key
 
 MESSAGE_ID_EXAMPLE = "msg_01JDYQ3K8Z6W5F2M9T4R7C1B0A"

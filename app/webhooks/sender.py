@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import h11
 
-from app.db import utc_now
+from app.core.clock import utc_now
 from app.webhooks.signing import signed_headers
 from app.webhooks.targets import UnsafeTarget, resolve_target
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.db import utc_now
-from app.errors import InvalidInput, NotFound
+from app.core.clock import utc_now
+from app.core.errors import InvalidInput, NotFound
+from app.core.pagination import cut_page, decode_cursor
 from app.models import WebhookSubscription
-from app.pagination import cut_page, decode_cursor
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
 from app.webhooks.signing import new_secret
 from app.webhooks.targets import UnsafeTarget, check_url, is_public

@@ -20,8 +20,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import did, unit_of_work, utc_now
+from app.core.clock import utc_now
+from app.core.config import Settings
+from app.core.db import did, unit_of_work
 from app.webhooks import queue
 from app.webhooks.deliveries import DeliveryPolicy, Job, attempt, finish
 from app.webhooks.outbox import EVENT_WRITTEN
@@ -60,7 +61,7 @@ class DeliveryWorker:
         self._task = asyncio.create_task(self.run(), name="webhook-worker")
 
     def on_commit(self, session: Session) -> None:
-        """A commit hook (app.db.open_session): a commit that wrote an event wakes it."""
+        """A commit hook (app.core.db.open_session): a commit that wrote an event wakes it."""
         if did(session, EVENT_WRITTEN):
             self.wake()
 

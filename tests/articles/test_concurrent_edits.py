@@ -9,7 +9,7 @@ import httpx2 as httpx
 from sqlmodel import select
 
 from app.auth.scopes import Scope
-from app.config import Settings
+from app.core.config import Settings
 from app.models import Article, ArticleRevision
 from app.wiring import session_for
 from tests.factories import bearer, make_article, make_token

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
+from app.http.resources import resources_of
 from app.main import create_app
 from app.models import ArticleStatus
-from app.resources import resources_of
 from tests.factories import BASE_TIME, make_article, make_author, make_category, make_tag
 
 PROBLEM = "application/problem+json"

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.config import Settings
-from app.resources import resources_of
+from app.core.config import Settings
+from app.http.resources import resources_of
 from tests.factories import make_article, make_author, make_category, make_tag
 
 

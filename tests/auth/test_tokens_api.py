@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from app.auth import secrets
 from app.auth.scopes import Scope
 from app.auth.service import create_token
-from app.db import unit_of_work
+from app.core.db import unit_of_work
 from app.models import ApiToken
 from tests.factories import bearer, make_token
 

@@ -7,8 +7,8 @@ from sqlmodel import Session
 from app.auth.scopes import Scope
 from app.comments.schemas import CommentCreate
 from app.comments.service import CommentPolicy, post_comment
-from app.db import unit_of_work
-from app.limits import MemoryLimiter
+from app.core.db import unit_of_work
+from app.http.limits import MemoryLimiter
 from app.models import Article, Comment, CommentStatus
 from tests.factories import bearer, make_article, make_token
 

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.factories import make_article, make_headline
 

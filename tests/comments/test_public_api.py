@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models import Article, Comment, CommentStatus
 from tests.factories import make_article

@@ -7,7 +7,7 @@ import httpx2 as httpx
 import pytest
 from sqlmodel import col, func, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models import Comment
 from app.wiring import session_for
 from tests.factories import make_article

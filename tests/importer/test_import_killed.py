@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, func, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models import Article, Comment, ImportRecord
 from tests.server import AKHBAR, akhbar, clean_environment
 

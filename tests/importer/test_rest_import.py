@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models import ImportSource
 from tests.factories import bearer, make_token
 from tests.server import akhbar

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.config import PROJECT_ROOT, Settings
+from app.core.config import PROJECT_ROOT, Settings
 from app.models import Article
 from tests.server import akhbar, free_port
 

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.models import (
     Article,
     ArticleRevision,

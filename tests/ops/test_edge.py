@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, func, select
 
 from app.auth.scopes import Scope
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models import Article
 from tests.factories import bearer, make_author, make_category, make_token

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.ops.migrations import head_revisions
 

@@ -23,7 +23,7 @@ from sqlmodel import func
 from sqlmodel import select as sql_select
 
 from app.auth.scopes import Scope
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models import Comment
 from app.wiring import session_for

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from app.articles.schemas import ArticleCreate
 from app.articles.service import create_article
-from app.db import unit_of_work
+from app.core.db import unit_of_work
 from app.search.schemas import SearchQuery
 from app.search.service import search
 from tests.search.collection import QUERIES, TARGETS, distractors

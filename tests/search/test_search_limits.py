@@ -13,8 +13,8 @@ from httpx2 import Response
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import QueryTimedOut, time_limit
+from app.core.config import Settings
+from app.core.db import QueryTimedOut, time_limit
 from app.main import create_app
 from tests.factories import make_article
 

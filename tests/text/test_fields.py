@@ -3,7 +3,7 @@
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from app.fields import Name, Slug, WebUrl
+from app.core.fields import Name, Slug, WebUrl
 
 
 class Form(BaseModel):

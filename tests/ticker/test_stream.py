@@ -15,7 +15,7 @@ import httpx2 as httpx
 import pytest
 
 from app.auth.scopes import Scope
-from app.config import Settings
+from app.core.config import Settings
 from app.wiring import session_for
 from tests.factories import bearer, make_headline, make_token
 from tests.server import running_server

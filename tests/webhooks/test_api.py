@@ -10,7 +10,7 @@ from sqlmodel import Session
 from standardwebhooks import Webhook
 
 from app.auth.scopes import Scope
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models import WebhookSubscription
 from tests.factories import bearer, make_token

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from standardwebhooks import Webhook
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models import DeliveryStatus, WebhookSubscription
 from tests.factories import make_article

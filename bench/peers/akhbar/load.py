@@ -26,7 +26,7 @@ sys.path.insert(0, PEERS)
 
 from peerlib import BENCH_WORK, http, q, read_dataset, write_endpoints  # noqa: E402
 
-from app.config import Settings  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from bench.content import load  # noqa: E402
 
 W = Path(BENCH_WORK) / "akhbar"

@@ -13,10 +13,16 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
-from app.models.article import EXCERPT_MAX, TITLE_MAX
-from app.models.base import NAME_MAX, URL_MAX
-from app.models.comment import COMMENT_AUTHOR_MAX, COMMENT_BODY_MAX
-from app.models.ticker import HEADLINE_MAX, LABEL_MAX
+from app.core.lengths import (
+    COMMENT_AUTHOR_MAX,
+    COMMENT_BODY_MAX,
+    EXCERPT_MAX,
+    HEADLINE_MAX,
+    LABEL_MAX,
+    NAME_MAX,
+    TITLE_MAX,
+    URL_MAX,
+)
 from app.text.slugs import SLUG_MAX, is_valid_slug
 from app.text.unicode import (
     has_bidi_controls,

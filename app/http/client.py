@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.deps import SettingsDep
+from app.http.deps import SettingsDep
 
 Network = IPv4Network | IPv6Network
 

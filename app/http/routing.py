@@ -22,8 +22,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from app.db import has_written
-from app.deps import REQUEST_SESSION
+from app.core.db import has_written
+from app.http.deps import REQUEST_SESSION
 
 # No request body here holds more values than this (an article: a few dozen; a reorder of
 # the ticker: its ids). Validating a body of hundreds of thousands of unknown keys or list

@@ -16,7 +16,7 @@ import orjson
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
-from app.errors import InvalidInput
+from app.core.errors import InvalidInput
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

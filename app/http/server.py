@@ -21,8 +21,8 @@ from functools import cache
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.config import Settings, load_settings
-from app.errors import PROBLEM_MEDIA_TYPE, problem_type
+from app.core.config import Settings, load_settings
+from app.core.errors import PROBLEM_MEDIA_TYPE, problem_type
 
 UNPARSABLE_DETAIL = (
     "this is not a valid HTTP request: a URL must be ASCII, with any other character "

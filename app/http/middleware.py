@@ -18,8 +18,8 @@ from fastapi import HTTPException
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import FieldError, problem_response
-from app.observability import AccessLog, Metrics, accepted_request_id, redact, request_id_var
+from app.core.errors import FieldError, problem_response
+from app.http.observability import AccessLog, Metrics, accepted_request_id, redact, request_id_var
 
 error_log = logging.getLogger("akhbar.errors")
 

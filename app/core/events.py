@@ -54,6 +54,6 @@ def publish(session: Session, event: Event) -> None:
     if not isinstance(handlers, EventHandlers):
         raise NoHandlers(
             f"{type(event).__name__} published on a session without event handlers: "
-            "open sessions with app.db.open_session"
+            "open sessions with app.core.db.open_session"
         )
     handlers.handle(session, event)

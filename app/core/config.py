@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400}
 RATE_PATTERN = rf"^[1-9][0-9]{{0,6}}/({'|'.join(RATE_UNITS)})$"
 
@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     # A write without a token (a reader's comment) needs kilobytes, not megabytes.
     max_public_body_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 64 << 10
     # A request's head (request line and headers): its largest size (431 beyond), and how
-    # long it may take to arrive (408 after); see app.http_server.
+    # long it may take to arrive (408 after); see app.http.server.
     http_max_head_bytes: Annotated[int, Field(ge=8 << 10, le=1 << 20)] = 64 << 10
     http_head_timeout_seconds: Annotated[float, Field(ge=0.1, le=300)] = 10.0
     # Strict-Transport-Security max-age, for deployments served only over HTTPS; 0 = off.

@@ -1,8 +1,7 @@
-"""HTTP caching of public reads, and a response cache in front of the app.
+"""A response cache in front of the app, and the cache headers of every public read.
 
-Routes declare how long their public answers may be kept (``Cache-Control``, one policy per
-kind of resource) and which resources they contain (``Surrogate-Key``). This middleware
-does the rest for every GET answered 200:
+Routes declare how long their public answers may be kept and which resources they
+contain (``app.http.cache``). This middleware does the rest for every GET answered 200:
 
 - a strong ``ETag``: a digest of the bytes (after the route's own tag, if it set one,
   so that an article's tag still names its version), and a 304 for ``If-None-Match``;
@@ -19,112 +18,23 @@ does the rest for every GET answered 200:
 """
 
 import asyncio
-import contextlib
 import hashlib
-import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-import redis
-from fastapi import Depends, Response
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.conditional import none_match
-from app.config import CachePolicy, Settings
-from app.db import ChangeCounter, CommitHook, has_written, utc_now
-from app.deps import SettingsDep
-from app.observability import Metrics
-from app.resources import Resources
+from app.core.clock import utc_now
+from app.http.conditional import none_match
+from app.http.observability import Metrics
+from app.http.resources import Resources
 
-CacheKind = Literal["article", "list", "comments", "ticker", "taxonomy"]
 PRIVATE = b"private, no-store"
-
-
-def cache_for(kind: CacheKind) -> Any:
-    """A route dependency: public answers of this route may be cached under ``kind``'s
-    policy (the setting ``AKHBAR_CACHE_<KIND>``)."""
-
-    def declare(response: Response, settings: SettingsDep) -> None:
-        policy: CachePolicy = getattr(settings, f"cache_{kind}")
-        response.headers["Cache-Control"] = policy.header()
-
-    return Depends(declare)
-
-
-def tag(response: Response, *keys: str) -> None:
-    """Name the resources an answer contains, for purging a CDN by key."""
-    response.headers["Surrogate-Key"] = " ".join(dict.fromkeys(keys))
-
-
-class SqliteChangeCounter:
-    """``PRAGMA data_version`` on a connection of its own: it changes when any other
-    connection, in any process, commits to the file."""
-
-    def __init__(self, path: str) -> None:
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-
-    def current(self) -> int | None:
-        try:
-            return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
-        except sqlite3.Error:
-            return None
-
-    def close(self) -> None:
-        self._connection.close()
-
-
-class RedisChangeCounter:
-    """A counter in Redis that every commit through this app's engine increments."""
-
-    def __init__(self, url: str, *, key: str) -> None:
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._key = key
-
-    def current(self) -> int | None:
-        try:
-            return int(self._redis.get(self._key) or 0)
-        except redis.RedisError:
-            return None
-
-    def count_commit(self, session: Session) -> None:
-        """A commit hook (app.db.open_session): a session's commit that wrote counts."""
-        if has_written(session):
-            self.increment()
-
-    def increment(self) -> None:
-        # If Redis is away at this moment, other workers cannot be told: they may serve
-        # what they kept for at most response_cache_seconds more.
-        with contextlib.suppress(redis.RedisError):
-            self._redis.incr(self._key)
-
-    def close(self) -> None:
-        self._redis.close()
-
-
-def create_change_counter(settings: Settings) -> ChangeCounter | None:
-    """What tells this worker that something was written: SQLite's own counter, or one in
-    Redis on PostgreSQL. None (no response cache) on PostgreSQL without Redis."""
-    if settings.response_cache_seconds == 0:
-        return None
-    if settings.is_sqlite:
-        database = settings.sqlalchemy_url.database
-        return SqliteChangeCounter(database) if database and database != ":memory:" else None
-    if settings.redis_url:
-        key = f"{settings.redis_prefix}changes"
-        return RedisChangeCounter(settings.redis_url, key=key)
-    return None
-
-
-def commit_hooks(counter: ChangeCounter | None) -> list[CommitHook]:
-    """What a session's commit does so that every worker's response cache hears of it:
-    on PostgreSQL, count it in Redis (SQLite's own counter moves by itself)."""
-    return [counter.count_commit] if isinstance(counter, RedisChangeCounter) else []
 
 
 def next_clock_change(resources: Resources, now: datetime) -> datetime | None:

@@ -15,7 +15,7 @@ from typing import Protocol
 import redis
 from fastapi import Request, Response
 
-from app.errors import AkhbarError, TooManyRequests, localized_problem
+from app.core.errors import AkhbarError, TooManyRequests, localized_problem
 
 
 class LimitsUnavailable(AkhbarError):

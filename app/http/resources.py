@@ -1,5 +1,5 @@
 """What a running app holds: built once, by the app factory's lifespan in each worker
-process, and read through typed dependencies (``app.deps``), never attribute by attribute
+process, and read through typed dependencies (``app.http.deps``), never attribute by attribute
 from ``app.state``.
 
 The kernel's resources are fields; the domains' own (the comment policy, the ticker's
@@ -17,11 +17,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import ChangeCounter, CommitHook
-from app.events import EventHandlers
-from app.limits import Limiter
-from app.observability import Metrics
+from app.core.changes import ChangeCounter
+from app.core.config import Settings
+from app.core.db import CommitHook
+from app.core.events import EventHandlers
+from app.http.limits import Limiter
+from app.http.observability import Metrics
 
 T = TypeVar("T")
 
@@ -32,7 +33,7 @@ class Resources:
     metrics: Metrics
     event_handlers: EventHandlers
     engine: Engine
-    # How many requests may hold a database session at once (see app.deps.get_session).
+    # How many requests may hold a database session at once (see app.http.deps.get_session).
     session_gate: asyncio.Semaphore
     limiter: Limiter
     # What tells this worker that something was committed (None: no response cache).
@@ -40,7 +41,7 @@ class Resources:
     # Each gives the next moment after ``now`` at which the clock alone changes a public
     # answer (a scheduled article's time, a ticker window's edge), or None.
     clock_changes: Sequence[Callable[[Session, datetime], datetime | None]] = ()
-    # What each request session runs after its commit (app.db.open_session).
+    # What each request session runs after its commit (app.core.db.open_session).
     on_commit: Sequence[CommitHook] = ()
     parts: Mapping[type[Any], Any] = field(default_factory=dict)
 

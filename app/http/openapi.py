@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-from app.errors import FieldError, Problem, problem_examples
+from app.core.errors import FieldError, Problem, problem_examples
 
 DOCS_ASSETS_PATH = Path(fastapi_offline.__file__).parent / "static"
 DOCS_ASSETS_URL = "/docs-assets"

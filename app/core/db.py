@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 from sqlalchemy import DateTime, Engine, QueuePool, create_engine, event, text
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
-from app.config import Settings
-from app.events import HANDLERS, EventHandlers
+from app.core.config import Settings
+from app.core.events import HANDLERS, EventHandlers
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -46,10 +46,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
@@ -131,16 +127,6 @@ def time_limit(session: Session, milliseconds: int) -> Iterator[None]:
     session.execute(text("SET LOCAL statement_timeout = DEFAULT"))
 
 
-class ChangeCounter(Protocol):
-    """What tells a worker that something was committed, by any process (see
-    app.caching, which keeps answers only while it has not moved)."""
-
-    def current(self) -> int | None:
-        """A number that changes whenever anything was committed; None if unknown."""
-
-    def close(self) -> None: ...
-
-
 def session_gate(engine: Engine) -> asyncio.Semaphore:
     """How many requests may hold a session at once: the pool's capacity, one connection
     kept for the ticker watcher and the response cache."""
@@ -157,7 +143,7 @@ CommitHook = Callable[[Session], None]
 def open_session(
     engine: Engine, handlers: EventHandlers, *, on_commit: Sequence[CommitHook] = ()
 ) -> Session:
-    """A session whose changes announce themselves to ``handlers`` (see app.events), and
+    """A session whose changes announce themselves to ``handlers`` (see app.core.events), and
     which runs ``on_commit`` after each commit of its transaction (telling the response
     caches, waking the webhook worker: the app factory says what)."""
     return Session(engine, info={HANDLERS: handlers, _ON_COMMIT: tuple(on_commit)})
@@ -167,7 +153,7 @@ def open_session(
 def unit_of_work(session: Session) -> Iterator[Session]:
     """One use case, one transaction: committed when the block ends, rolled back if it
     raises. Services only flush; the command line, the webhook worker and the importer
-    commit through this, and HTTP requests in the route class (app.routing)."""
+    commit through this, and HTTP requests in the route class (app.http.routing)."""
     try:
         yield session
         session.commit()

@@ -7,7 +7,7 @@ _ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
 
 def entity_tag(kind: str, resource_id: int, version: int) -> str:
     """A strong ETag naming one version of one resource: ``"article-42-v3"``. Public reads
-    add a digest of the answer's bytes to it (app.caching)."""
+    add a digest of the answer's bytes to it (app.http.response_cache)."""
     return f'"{kind}-{resource_id}-v{version}"'
 
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import open_session
-from app.limits import Limiter
-from app.resources import Resources
+from app.core.config import Settings
+from app.core.db import open_session
+from app.http.limits import Limiter
+from app.http.resources import Resources
 
 # Where a request's session is kept (``request.state``) for the route class to commit.
 REQUEST_SESSION = "session"
@@ -36,7 +36,7 @@ async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterato
     connection for it. Sync routes run in worker threads; were a thread to wait for a
     connection, threads could run out while the holders wait for one to finish their
     request: the server would stall. The route class commits what the route wrote
-    before the response leaves (app.routing); whatever is left is rolled back here."""
+    before the response leaves (app.http.routing); whatever is left is rolled back here."""
     async with resources.session_gate:
         with open_session(
             resources.engine, resources.event_handlers, on_commit=resources.on_commit
