@@ -229,34 +229,38 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return localized_problem(request, 422, detail, arabic, errors=errors)
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    headers = dict(exc.headers or {})
-    arabic = None
-    if exc.status_code == 404 and detail == "Not Found":
-        detail, arabic = "no such resource", "لا شيء على هذا العنوان"
-    if exc.status_code == 405:
-        # Starlette names the methods of the first route on the path; a path served by
-        # several routes (GET here, PATCH and DELETE there) allows all of theirs, as the
-        # schema documents them.
-        allowed = _allowed_methods(request) or headers.get("Allow", "").split(", ")
-        headers["Allow"] = ", ".join(allowed)
-        detail = f"{request.method} is not allowed here: use {', '.join(allowed)}"
-    return localized_problem(request, exc.status_code, detail, arabic, headers=headers)
+class _HttpErrors:
+    """Starlette's HTTP errors as problems. It knows its app's documented paths, to say
+    which methods a path allows (read from the schema at the first 405)."""
 
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+        self._templates: list[tuple[re.Pattern[str], set[str]]] | None = None
 
-def _allowed_methods(request: Request) -> list[str]:
-    templates: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
-        request.app.state, "allowed_methods", None
-    )
-    if templates is None:
-        templates = [
-            _path_methods(path, ops) for path, ops in request.app.openapi()["paths"].items()
-        ]
-        request.app.state.allowed_methods = templates
-    path = request.url.path
-    return sorted({m for pattern, methods in templates if pattern.fullmatch(path) for m in methods})
+    async def __call__(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        headers = dict(exc.headers or {})
+        arabic = None
+        if exc.status_code == 404 and detail == "Not Found":
+            detail, arabic = "no such resource", "لا شيء على هذا العنوان"
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path; a path served by
+            # several routes (GET here, PATCH and DELETE there) allows all of theirs, as
+            # the schema documents them.
+            allowed = self._allowed_methods(request.url.path) or headers.get("Allow", "").split(
+                ", "
+            )
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here: use {', '.join(allowed)}"
+        return localized_problem(request, exc.status_code, detail, arabic, headers=headers)
+
+    def _allowed_methods(self, path: str) -> list[str]:
+        if self._templates is None:
+            paths = self._app.openapi()["paths"]
+            self._templates = [_path_methods(template, ops) for template, ops in paths.items()]
+        matching = (methods for pattern, methods in self._templates if pattern.fullmatch(path))
+        return sorted({method for methods in matching for method in methods})
 
 
 def _path_methods(path: str, operations: dict[str, Any]) -> tuple[re.Pattern[str], set[str]]:
@@ -306,7 +310,7 @@ async def _lost_race(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AkhbarError, _akhbar_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, _HttpErrors(app))
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(IntegrityError, _lost_race)
     app.add_exception_handler(StaleDataError, _lost_race)
