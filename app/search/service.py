@@ -1,12 +1,22 @@
 """Ranked full-text search over public articles."""
 
 import html
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, bindparam, column, func, literal_column, table, text
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal_column,
+    table,
+    text,
+)
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -148,6 +158,14 @@ def _exact_sqlite(
 
 def _visible(session: Session, ids: Sequence[int], shown: list[ColumnElement[bool]]) -> list[int]:
     """``ids`` that are public and pass the query's filters (``shown``), in their order."""
+    if session.get_bind().dialect.name == "sqlite":
+        # Each id looked up by its primary key. Asked as "id IN (...) AND published ...",
+        # SQLite's planner walks the index of public articles instead (it takes
+        # "status = ?" for a selective test): 25 ms for a hundred ids at 100,000
+        # articles, not 0.2.
+        wanted = func.json_each(json.dumps(list(ids))).table_valued("value")
+        each = exists().where(col(Article.id) == wanted.c.value, *shown)
+        return list(session.execute(select(wanted.c.value).where(each)).scalars())
     passing = set(
         session.execute(select(Article.id).where(col(Article.id).in_(ids), *shown)).scalars()
     )
@@ -268,12 +286,22 @@ def _fuzzy(
     # Scored on the readings of title and excerpt the index keeps; only the articles shown
     # are loaded whole.
     wanted = [[_trigrams(r) for r in stems(word)] for word in words]
+    # A reading's closeness to each query word, worked out once however many of the
+    # candidates hold it (most words recur across articles).
+    closeness: dict[str, list[float]] = {}
+
+    def close(reading: str) -> list[float]:
+        if reading not in closeness:
+            held = _trigrams(reading)
+            closeness[reading] = [max(_jaccard(w, held) for w in word) for word in wanted]
+        return closeness[reading]
+
     scored = []
     for article_id in visible:
-        held = [_trigrams(reading) for reading in readings[article_id].split()]
-        score = min(
-            max((_jaccard(w, r) for w in word for r in held), default=0.0) for word in wanted
-        )
+        best = [0.0] * len(wanted)
+        for reading in set(readings[article_id].split()):
+            best = [max(pair) for pair in zip(best, close(reading), strict=True)]
+        score = min(best)
         if score >= FUZZY_MIN_SIMILARITY:
             scored.append((-score, -article_id))
     best = [-negative_id for _, negative_id in sorted(scored)[:limit]]
