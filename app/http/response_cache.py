@@ -27,6 +27,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
 
 from sqlmodel import Session
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.clock import utc_now
@@ -35,6 +36,18 @@ from app.http.observability import Metrics
 from app.http.resources import Resources
 
 PRIVATE = b"private, no-store"
+# In the scope of a request the cache lets through: what says it will answer nothing to
+# share (see ``nothing_to_share``).
+_NOTHING_TO_SHARE = "akhbar.nothing_to_share"
+
+
+def nothing_to_share(request: Request) -> None:
+    """Say, before answering, that this request will answer nothing the others asking
+    the same may share (a refusal held back on purpose): those waiting for its answer
+    make their own now, rather than wait for it."""
+    release = request.scope.get(_NOTHING_TO_SHARE)
+    if release is not None:
+        release()
 
 
 def next_clock_change(resources: Resources, now: datetime) -> datetime | None:
@@ -140,6 +153,12 @@ class ResponseCacheMiddleware:
         made: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
         if generation is not None:
             self._pending[key] = (generation, made)
+
+        def release_waiters() -> None:
+            if not made.done():
+                made.set_result(None)
+
+        scope[_NOTHING_TO_SHARE] = release_waiters
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -149,8 +168,7 @@ class ResponseCacheMiddleware:
                 if message["status"] == 200 and _is_public(message["headers"]):
                     start = message
                     return
-                if not made.done():  # nothing to share: let those waiting go their own way
-                    made.set_result(None)
+                release_waiters()  # nothing to share: those waiting go their own way
                 await send(message)
                 return
             if start is None:
@@ -178,8 +196,7 @@ class ResponseCacheMiddleware:
         try:
             await self.app(scope, receive, buffer_public)
         finally:
-            if not made.done():
-                made.set_result(None)
+            release_waiters()
             if self._pending.get(key, (None, None))[1] is made:
                 del self._pending[key]
 

@@ -15,6 +15,7 @@ from app.http.client import ClientKey
 from app.http.deps import LimiterDep, ResourcesDep, SessionDep, SettingsDep
 from app.http.limits import within_rate
 from app.http.openapi import FIELDS_SELECTION
+from app.http.response_cache import nothing_to_share
 from app.http.routing import JsonRoute
 from app.search import service
 from app.search.schemas import SearchHit, SearchPage, SearchQuery
@@ -25,7 +26,7 @@ SEARCH_BURST = 3
 
 
 async def _within_search_rate(
-    client: ClientKey, limiter: LimiterDep, settings: SettingsDep
+    request: Request, client: ClientKey, limiter: LimiterDep, settings: SettingsDep
 ) -> None:
     """The client's search limit. A refusal is held back a moment before it is sent (it
     waits in the event loop, holding nothing but its connection): a client that floods,
@@ -43,6 +44,8 @@ async def _within_search_rate(
             burst=min(SEARCH_BURST, limit),
         )
     except TooManyRequests as refused:
+        # Others asking the same meanwhile must not wait for this refusal's answer.
+        nothing_to_share(request)
         wait = refused.retry_after_seconds or 1
         await asyncio.sleep(min(wait * 1000, settings.search_refusal_delay_ms) / 1000)
         raise

@@ -298,10 +298,10 @@ def _fuzzy(
 
     scored = []
     for article_id in visible:
-        best = [0.0] * len(wanted)
+        closest = [0.0] * len(wanted)
         for reading in set(readings[article_id].split()):
-            best = [max(pair) for pair in zip(best, close(reading), strict=True)]
-        score = min(best)
+            closest = [max(pair) for pair in zip(closest, close(reading), strict=True)]
+        score = min(closest)
         if score >= FUZZY_MIN_SIMILARITY:
             scored.append((-score, -article_id))
     best = [-negative_id for _, negative_id in sorted(scored)[:limit]]

@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from ipaddress import ip_network
 
 import pytest
 from fastapi import FastAPI
@@ -104,6 +105,35 @@ class TestRateLimit:
 
         assert (first.status_code, refused.status_code) == (200, 429)
         assert held >= 0.3
+
+    def test_a_refusal_held_back_holds_back_no_one_else_asking_the_same(
+        self, settings: Settings, limiter_settings: dict, session: Session
+    ) -> None:
+        """The refused search was the one making the answer others asking the same query
+        would share (the response cache): they make their own, rather than wait for it."""
+        if not settings.is_sqlite and not limiter_settings["redis_url"]:
+            pytest.skip("on PostgreSQL the response cache needs Redis")
+        make_article(session, "خبر عن المطر", body="<p>مطر غزير</p>")
+        update = {
+            "search_rate_limit": "1/minute",
+            "search_refusal_delay_ms": 1000,
+            "trusted_proxies": [ip_network("127.0.0.1/32")],
+            **limiter_settings,
+        }
+        app = create_app(settings.model_copy(update=update))
+        first, second = {"X-Forwarded-For": "198.51.100.1"}, {"X-Forwarded-For": "198.51.100.2"}
+        with TestClient(app, client=("127.0.0.1", 50000)) as client:
+            assert client.get("/v1/search", params={"q": "غزير"}, headers=first).status_code == 200
+            refused = Search(client, "مطر", headers=first)
+            time.sleep(0.3)  # its refusal is being held back
+            started = time.monotonic()
+            other = client.get("/v1/search", params={"q": "مطر"}, headers=second)
+            waited = time.monotonic() - started
+            held = refused.answer()
+
+        assert (held.status_code, other.status_code) == (429, 200)
+        assert [hit["title"] for hit in other.json()["data"]] == ["خبر عن المطر"]
+        assert waited < 0.5
 
     def test_arabic_readers_read_the_refusal_in_arabic(
         self, limited: TestClient, session: Session
@@ -231,10 +261,12 @@ class TestConcurrency:
 class Search:
     """A search sent from a thread of its own; `answer()` waits for it."""
 
-    def __init__(self, client: TestClient, q: str) -> None:
+    def __init__(self, client: TestClient, q: str, headers: dict[str, str] | None = None) -> None:
         self._answer: list[Response] = []
         self._thread = threading.Thread(
-            target=lambda: self._answer.append(client.get("/v1/search", params={"q": q}))
+            target=lambda: self._answer.append(
+                client.get("/v1/search", params={"q": q}, headers=headers)
+            )
         )
         self._thread.start()
 
