@@ -298,6 +298,13 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the generated data for the next run (var/)"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="AKHBAR_NAME=VALUE",
+        help="a setting for the servers (repeat for several), e.g. AKHBAR_SEARCH_CONCURRENCY=1",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     words = vocabulary()
@@ -317,7 +324,7 @@ def main() -> None:
         print(f"vocabulary          {len(words)} words; the commonest in")
         print(f"                    {frequency[common[0]] / args.articles:.0%} of articles")
 
-        env = {"AKHBAR_TRUSTED_PROXIES": "127.0.0.1"}
+        env = {"AKHBAR_TRUSTED_PROXIES": "127.0.0.1", **dict(v.split("=", 1) for v in args.set)}
         if args.redis:
             env["AKHBAR_REDIS_URL"] = args.redis
         ordinary(url, words, env, args, rng)
