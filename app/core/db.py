@@ -185,24 +185,24 @@ _DONE = "akhbar.done"
 WROTE = "wrote"
 
 
-def mark(session: Session, what: str) -> None:
+def mark(session: OrmSession, what: str) -> None:
     session.info.setdefault(_DONE, set()).add(what)
 
 
-def did(session: Session, what: str) -> bool:
+def did(session: OrmSession, what: str) -> bool:
     return what in session.info.get(_DONE, ())
 
 
 @event.listens_for(OrmSession, "after_flush")
 def _remember_write(session: OrmSession, _context: object) -> None:
-    session.info.setdefault(_DONE, set()).add(WROTE)
+    mark(session, WROTE)
 
 
 @event.listens_for(OrmSession, "do_orm_execute")
 def _remember_statement_write(state: ORMExecuteState) -> None:
     # Bulk INSERT/UPDATE/DELETE statements write without a flush.
     if state.is_insert or state.is_update or state.is_delete:
-        state.session.info.setdefault(_DONE, set()).add(WROTE)
+        mark(state.session, WROTE)
 
 
 @event.listens_for(OrmSession, "after_commit")
