@@ -22,6 +22,9 @@ from app.http.observability import AccessLog, Metrics
 from app.http.openapi import DESCRIPTION, build_openapi, install_docs, operation_id
 from app.http.resources import Resources, resources_of
 from app.http.response_cache import ResponseCacheMiddleware
+from app.media.library import MediaLibrary
+from app.media.router import files as media_files
+from app.media.router import router as media_router
 from app.ops.migrations import Revisions
 from app.ops.router import router as ops_router
 from app.search.router import SearchGate
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 CommentPolicy: CommentPolicy.from_settings(settings),
                 TickerWatcher: watcher,
                 SearchGate: SearchGate(settings.search_concurrency),
+                MediaLibrary: MediaLibrary.from_settings(settings),
                 Revisions: revisions,
             },
         )
@@ -138,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seconds=settings.response_cache_seconds,
         max_entries=settings.response_cache_entries,
         max_bytes=settings.response_cache_bytes,
+        # Files are streamed (and ranged), and a CDN or the browser keeps them a year.
+        bypass=("/media/",),
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -154,6 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         max_public_body_bytes=settings.max_public_body_bytes,
+        # An upload is the picture and a few short fields.
+        larger_bodies={"/v1/media": settings.media_max_bytes + (64 << 10)},
         allowed_hosts=settings.allowed_hosts,
         hsts_seconds=settings.hsts_seconds,
         access_log=access_log,
@@ -166,6 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_router)
     app.include_router(webhooks_router)
     app.webhooks.include_router(webhook_events)
+    app.include_router(media_router)
+    app.include_router(media_files)
     app.include_router(ops_router)
     install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

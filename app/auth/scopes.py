@@ -9,6 +9,7 @@ class Scope(StrEnum):
     taxonomy_write = "taxonomy:write"
     ticker_write = "ticker:write"
     comments_moderate = "comments:moderate"
+    media_write = "media:write"
     admin = "admin"
 
 

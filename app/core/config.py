@@ -16,6 +16,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
@@ -148,7 +149,37 @@ class Settings(BaseSettings):
     webhooks_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     webhooks_allow_private_targets: bool = False
 
+    # The media library: where its files live ("local": a folder Akhbar serves under
+    # /media/; "s3": a bucket of any S3-compatible service), the URL the files are
+    # served from when a CDN or the bucket serves them, and what an upload may be.
+    media_storage: Literal["local", "s3"] = "local"
+    media_dir: Path = PROJECT_ROOT / "var" / "media"
+    media_public_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
+    media_max_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 25 << 20
+    media_max_pixels: Annotated[int, Field(ge=10_000, le=500_000_000)] = 50_000_000
+    # The widths every picture is served at (never above its own), and the crops made at
+    # the same widths, centred on its focal point.
+    media_widths: Annotated[list[Annotated[int, Field(ge=16, le=8192)]], NoDecode] = [
+        320,
+        640,
+        960,
+        1280,
+        1920,
+    ]
+    media_crops: Annotated[list[str], NoDecode] = ["16:9", "1:1"]
+    media_s3_bucket: str = ""
+    media_s3_endpoint_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: SecretStr | None = None
+    # Buckets addressed as endpoint/bucket/key (MinIO and most emulators) rather than
+    # bucket.endpoint/key.
+    media_s3_path_style: bool = False
+    media_s3_prefix: str = Field("", pattern=r"^([^\s/][^\s]*/)?$")
+
     @field_validator(
+        "media_widths",
+        "media_crops",
         "comments_disallowed_words",
         "trusted_proxies",
         "allowed_hosts",
@@ -179,6 +210,33 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", host):
                 raise ValueError(f"not a host name or pattern: {host!r}")
         return value
+
+    @field_validator("media_widths")
+    @classmethod
+    def _widths(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("name at least one width")
+        return sorted(set(value))
+
+    @field_validator("media_crops")
+    @classmethod
+    def _crops(cls, value: list[str]) -> list[str]:
+        for crop in value:
+            if not re.fullmatch(r"[1-9][0-9]{0,2}:[1-9][0-9]{0,2}", crop):
+                raise ValueError(f"not an aspect ratio (width:height, as 16:9): {crop!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_bucket(self) -> "Settings":
+        if self.media_storage == "s3" and not self.media_s3_bucket:
+            raise ValueError("AKHBAR_MEDIA_STORAGE=s3 needs AKHBAR_MEDIA_S3_BUCKET")
+        return self
+
+    @property
+    def media_crop_ratios(self) -> tuple[tuple[int, int], ...]:
+        return tuple(
+            (int(across), int(down)) for across, down in (c.split(":") for c in self.media_crops)
+        )
 
     @property
     def comments_rate(self) -> tuple[int, int]:
@@ -247,6 +305,8 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"AKHBAR_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            if err["loc"]
+            else err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise SettingsError(f"invalid configuration: {problems}") from None

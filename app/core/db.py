@@ -205,13 +205,27 @@ def _remember_statement_write(state: ORMExecuteState) -> None:
         mark(state.session, WROTE)
 
 
+# What the current transaction asked to run once it is committed (``after_commit``).
+_AFTER_COMMIT = "akhbar.after_commit"
+
+
+def after_commit(session: OrmSession, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's transaction commits; never if it rolls back.
+    For what must not happen before the change is durable (removing a file a row
+    pointed to: the row goes first, then the file, never the reverse)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
 @event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
     if session.in_nested_transaction():  # a savepoint released: the transaction goes on
         return
+    actions = session.info.pop(_AFTER_COMMIT, ())
     try:
         for hook in session.info.get(_ON_COMMIT, ()):
             hook(session)
+        for action in actions:
+            action()
     finally:
         session.info.pop(_DONE, None)
 
@@ -220,6 +234,7 @@ def _committed(session: OrmSession) -> None:
 def _rolled_back(session: OrmSession) -> None:
     if not session.in_nested_transaction():  # a savepoint's end is not the transaction's
         session.info.pop(_DONE, None)
+        session.info.pop(_AFTER_COMMIT, None)
 
 
 def has_written(session: Session) -> bool:

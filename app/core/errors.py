@@ -340,6 +340,11 @@ _EXAMPLES: dict[int, tuple[str, str | None, list[dict[str, Any]] | None]] = {
         None,
     ),
     413: ("the request body is larger than the 4194304 bytes accepted here", None, None),
+    415: (
+        "the file is an SVG image: send a JPEG, PNG, WebP, GIF or AVIF",
+        None,
+        None,
+    ),
     422: (
         "1 invalid field in the request",
         "في الطلب حقل واحد غير صالح",

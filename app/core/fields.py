@@ -96,6 +96,8 @@ def _line(max_length: int) -> StringConstraints:
 Slug = Annotated[str, _line(SLUG_MAX), _NoBidi, AfterValidator(_slug_shape), _Clean]
 Name = Annotated[str, _line(NAME_MAX), _NoBidi, _Visible, _Clean]
 Title = Annotated[str, _line(TITLE_MAX), _NoBidi, _Visible, _Clean]
+# A picture's text alternative: a sentence or two.
+AltText = Annotated[str, _line(NAME_MAX * 2), _NoBidi, _Visible, _Clean]
 Excerpt = Annotated[str, StringConstraints(max_length=EXCERPT_MAX), _Clean]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), _Clean]
 Body = Annotated[str, StringConstraints(max_length=BODY_MAX), _Clean]

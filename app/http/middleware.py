@@ -11,7 +11,7 @@ problem that carries the same headers; and writes the access log line and the me
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import HTTPException
@@ -46,6 +46,7 @@ class EdgeMiddleware:
         metrics: Metrics,
         max_body_bytes: int,
         max_public_body_bytes: int | None = None,
+        larger_bodies: Mapping[str, int] | None = None,
         allowed_hosts: Sequence[str] = ("*",),
         hsts_seconds: int = 0,
         access_log: AccessLog | None = None,
@@ -55,6 +56,8 @@ class EdgeMiddleware:
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.max_public_body_bytes = min(max_public_body_bytes or max_body_bytes, max_body_bytes)
+        # Paths whose writes (with a token) may send more than max_body_bytes: uploads.
+        self.larger_bodies = dict(larger_bodies or {})
         self.allowed_hosts = [host.lower() for host in allowed_hosts]
         self.headers = list(SECURITY_HEADERS)
         if hsts_seconds:
@@ -102,7 +105,7 @@ class EdgeMiddleware:
         # A request without a token is a reader's (the only anonymous write is a comment):
         # its body gets the small limit.
         limit = (
-            self.max_body_bytes
+            self.larger_bodies.get(scope["path"], self.max_body_bytes)
             if "authorization" in request_headers
             else self.max_public_body_bytes
         )

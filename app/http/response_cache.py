@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
@@ -84,8 +84,11 @@ class ResponseCacheMiddleware:
         max_entries: int,
         max_bytes: int,
         max_entry_bytes: int = 1 << 20,
+        bypass: Sequence[str] = (),
     ) -> None:
         self.app = app
+        # Path prefixes whose answers are never kept (files, streamed and ranged).
+        self._bypass = tuple(prefix.encode() for prefix in bypass)
         self._resources = resources
         self._horizon: tuple[int, float] | None = None
         self._metrics = metrics
@@ -99,7 +102,11 @@ class ResponseCacheMiddleware:
         self._hits = metrics.cache_lookups.labels("hit")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["raw_path"].startswith(self._bypass)
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -18,6 +18,7 @@ from app.models.auth import ApiToken
 from app.models.base import Timestamped
 from app.models.comment import Comment, CommentStatus
 from app.models.imports import ImportRecord, ImportSource
+from app.models.media import Media
 from app.models.taxonomy import Author, Category, Tag
 from app.models.ticker import TickerHeadline
 from app.models.webhook import (
@@ -55,6 +56,7 @@ __all__ = [
     "DeliveryStatus",
     "ImportRecord",
     "ImportSource",
+    "Media",
     "RevisionReason",
     "Tag",
     "TickerHeadline",

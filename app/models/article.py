@@ -89,6 +89,11 @@ class Article(Timestamped, table=True):
     featured_image_alt: str | None = Field(default=None, max_length=NAME_MAX * 2)
     featured_image_caption: str | None = Field(default=None, max_length=EXCERPT_MAX)
     featured_image_credit: str | None = Field(default=None, max_length=NAME_MAX)
+    # A picture of the media library; the fields above then override its alt, caption
+    # and credit where set.
+    featured_image_media_id: int | None = Field(
+        default=None, foreign_key="media.id", ondelete="SET NULL", index=True
+    )
     comments_enabled: bool = True
     # Set by DELETE: out of every view but an editor's, and recoverable until purged.
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -27,3 +27,6 @@ class Tag(TaxonomyTerm, table=True):
 class Author(TaxonomyTerm, table=True):
     bio: str | None = Field(default=None, sa_type=Text)
     avatar_url: str | None = Field(default=None, max_length=URL_MAX)
+    avatar_media_id: int | None = Field(
+        default=None, foreign_key="media.id", ondelete="SET NULL", index=True
+    )
