@@ -30,6 +30,8 @@ search_cli = typer.Typer(help="The full-text search index.")
 cli.add_typer(search_cli, name="search")
 import_cli = typer.Typer(help="Bring content over from another system.")
 cli.add_typer(import_cli, name="import")
+media_cli = typer.Typer(help="The media library's files.")
+cli.add_typer(media_cli, name="media")
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
@@ -246,6 +248,37 @@ def reindex() -> None:
         with typer.progressbar(length=total, label="indexing", file=sys.stderr) as bar:
             done = rebuild_index(session, progress=bar.update)
     typer.echo(f"indexed {done} articles")
+
+
+@media_cli.command("sweep")
+def sweep_media(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Remove the files (without it: only list them).")
+    ] = False,
+    older_than: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Leave files written in the last this many hours (an upload may be under way).",
+        ),
+    ] = 1.0,
+) -> None:
+    """List the stored files no picture points to (left by a crash or a failed upload);
+    with --apply, remove them."""
+    from app.media.library import MediaLibrary
+    from app.media.service import sweep
+    from app.wiring import session_for
+
+    settings = _settings()
+    library = MediaLibrary.from_settings(settings)
+    with session_for(settings) as session:
+        strays = sweep(session, library, grace=timedelta(hours=older_than))
+    for key in strays:
+        typer.echo(key)
+    if apply:
+        library.storage.delete(strays)
+    verb = "removed" if apply else "would remove (run with --apply)"
+    typer.echo(f"{len(strays)} stray file{'s' if len(strays) != 1 else ''}: {verb}", err=True)
 
 
 @import_cli.command("wordpress")

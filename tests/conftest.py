@@ -100,7 +100,9 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         path = tmp_path / "akhbar.db"
         # The template was closed cleanly, so the database is entirely in the main file.
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield Settings(database_url=f"sqlite:///{path}", **TEST_DEFAULTS)
+        yield Settings(
+            database_url=f"sqlite:///{path}", media_dir=tmp_path / "media", **TEST_DEFAULTS
+        )
         return
     url = request.getfixturevalue("postgres_template")
     engine = create_db_engine(Settings(database_url=url))
@@ -108,7 +110,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    yield Settings(database_url=url, **TEST_DEFAULTS)
+    yield Settings(database_url=url, media_dir=tmp_path / "media", **TEST_DEFAULTS)
 
 
 @pytest.fixture

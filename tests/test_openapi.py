@@ -91,6 +91,8 @@ class TestSchema:
                             "404": "not-found",
                             "409": "conflict",
                             "412": "precondition-failed",
+                            "413": "request-entity-too-large",
+                            "415": "unsupported-media-type",
                             "422": "unprocessable-entity",
                             "429": "too-many-requests",
                             "503": "service-unavailable",

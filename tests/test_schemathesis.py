@@ -39,7 +39,8 @@ SERVER_ENV = {
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A server on SQLite with the demo content; its URL and an admin token."""
-    path = tmp_path_factory.mktemp("schemathesis") / "akhbar.db"
+    folder = tmp_path_factory.mktemp("schemathesis")
+    path = folder / "akhbar.db"
     database = Settings(database_url=f"sqlite:///{path}")
     upgrade_to_head(database)
     with session_for(database) as session:
@@ -57,7 +58,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             )
         )
         session.commit()
-    with server_process(database.database_url, env=SERVER_ENV) as (base_url, _process):
+    env = {**SERVER_ENV, "AKHBAR_MEDIA_DIR": str(folder / "media")}
+    with server_process(database.database_url, env=env) as (base_url, _process):
         yield base_url, ADMIN_SECRET
 
 

@@ -325,8 +325,12 @@ def _crop_box(
 def animated_original(image: Image.Image, kind: ImageType) -> Rendition:
     """An animation re-encoded frame by frame, in its own format, without its metadata
     (comments, XMP and other application blocks)."""
-    frames = [frame.convert("RGBA") for frame in ImageSequence.Iterator(image)]
-    durations = [frame.info.get("duration", 100) for frame in ImageSequence.Iterator(image)]
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(image):
+        durations.append(frame.info.get("duration", 100))
+        converted = frame.convert("RGBA")
+        converted.info = {}  # a comment, XMP: what the encoder would write out again
+        frames.append(converted)
     out = io.BytesIO()
     frames[0].save(
         out,

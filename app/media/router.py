@@ -176,7 +176,7 @@ _KEY = re.compile(KEY_PATTERN)
     response_class=Response,
     responses={
         200: {"content": {"image/webp": {}, "image/jpeg": {}, "image/png": {}}},
-        **problem_responses(404),
+        **problem_responses(404, 422),
     },
 )
 def get_media_file(

@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -29,6 +30,8 @@ from app.models import Article, Author
 from app.models.media import Media
 from app.text.arabic import search_key
 
+# How old a file no picture points to must be before the sweep takes it.
+SWEEP_GRACE = timedelta(hours=1)
 # How long an upload waits for a turn to be processed before it is told to come back.
 PROCESSING_WAIT_SECONDS = 30
 
@@ -236,7 +239,8 @@ def _recrop(
     media.files = [f for f in media.files if f["kind"] != "crop"] + new
     media.total_bytes = sum(f["bytes"] for f in media.files)
     media.focal_x, media.focal_y = focal
-    gone = {f["key"] for f in old} - {f["key"] for f in new}
+    # A crop can be the very file of a width (a 16:9 picture's 16:9 crop): it stays.
+    gone = {f["key"] for f in old} - {f["key"] for f in media.files}
     after_commit(session, lambda: library.storage.delete(sorted(gone)))
 
 
@@ -283,19 +287,19 @@ def _articles_using(session: Session, media_id: int) -> list[int]:
     return [article_id for article_id in session.exec(stmt).all() if article_id is not None]
 
 
-def sweep(session: Session, library: MediaLibrary) -> list[str]:
+def sweep(session: Session, library: MediaLibrary, *, grace: timedelta = SWEEP_GRACE) -> list[str]:
     """Stored files no picture points to (left by a crash or a rolled-back upload).
 
-    Files of an id above the highest committed picture may belong to an upload still
-    under way: they are left for a later sweep, once a newer picture has committed."""
+    Files written within ``grace`` may belong to an upload or a new crop whose
+    transaction has not committed yet: they are left for a later sweep."""
     known: set[str] = set()
     for files in session.exec(select(Media.files)).all():
         known.update(f["key"] for f in files)
-    newest = session.exec(select(func.max(Media.id))).one() or 0
+    before = utc_now() - grace
     return [
         key
-        for key in library.storage.stored_keys()
+        for key, written in library.storage.stored_keys()
         if re.fullmatch(KEY_PATTERN, key)  # what is not ours is left alone
         and key not in known
-        and int(key.split("/", 1)[0]) <= newest
+        and written < before
     ]

@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,8 +50,8 @@ class Storage(Protocol):
 
     def delete(self, keys: Iterable[str]) -> None: ...
 
-    def stored_keys(self) -> Iterator[str]:
-        """Every stored key (for the sweep)."""
+    def stored_keys(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key and when it was written (for the sweep)."""
         ...
 
 
@@ -88,12 +89,13 @@ class LocalStorage:
         for key in keys:
             self.path(key).unlink(missing_ok=True)
 
-    def stored_keys(self) -> Iterator[str]:
+    def stored_keys(self) -> Iterator[tuple[str, datetime]]:
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
-                yield path.relative_to(self.root).as_posix()
+                written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                yield path.relative_to(self.root).as_posix(), written
 
 
 class S3Storage:
@@ -152,13 +154,13 @@ class S3Storage:
             Delete={"Objects": [{"Key": self.prefix + key} for key in keys], "Quiet": True},
         )
 
-    def stored_keys(self) -> Iterator[str]:
+    def stored_keys(self) -> Iterator[tuple[str, datetime]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix
         )
         for page in pages:
             for item in page.get("Contents", ()):
-                yield item["Key"][len(self.prefix) :]
+                yield item["Key"][len(self.prefix) :], item["LastModified"]
 
 
 def create_storage(settings: Settings) -> Storage:
