@@ -25,6 +25,7 @@ from app.http.response_cache import ResponseCacheMiddleware
 from app.media.library import MediaLibrary
 from app.media.router import files as media_files
 from app.media.router import router as media_router
+from app.models.media import serve_files_from
 from app.ops.migrations import Revisions
 from app.ops.router import router as ops_router
 from app.search.router import SearchGate
@@ -63,6 +64,7 @@ CORS_EXPOSED_HEADERS = [
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    serve_files_from(settings.media_public_url)
     revisions = Revisions.of(settings)  # read once: a worker's code does not change
 
     @asynccontextmanager

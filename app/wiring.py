@@ -17,6 +17,7 @@ from app.core.changes import commit_hooks, create_change_counter
 from app.core.config import Settings
 from app.core.db import create_db_engine, open_session
 from app.core.events import EventHandlers
+from app.models.media import serve_files_from
 from app.search import index as search_index
 from app.ticker import service as ticker_service
 from app.ticker import subscribers as ticker
@@ -44,6 +45,7 @@ def session_for(settings: Settings) -> Iterator[Session]:
     """A session outside any request (CLI, demo loader), on an engine of its own, whose
     commits the servers' response caches hear of (on PostgreSQL, through Redis). Commit
     through ``app.core.db.unit_of_work``."""
+    serve_files_from(settings.media_public_url)
     engine = create_db_engine(settings)
     counter = None if settings.is_sqlite else create_change_counter(settings)
     try:

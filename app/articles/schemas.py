@@ -6,10 +6,12 @@ from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from app.core.fields import Body, Excerpt, Name, Slug, Title, WebUrl
+from app.core.fields import AltText, Body, Excerpt, Name, Slug, Title, WebUrl
 from app.core.pagination import Page, PageQuery, field_selection
 from app.core.params import Moment
+from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, media_files
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
+from app.models.media import file_url
 from app.taxonomy.schemas import TermRef
 
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -24,10 +26,22 @@ def text_direction(lang: str) -> Literal["rtl", "ltr"]:
 
 
 class FeaturedImage(BaseModel):
-    url: str = Field(examples=["https://cdn.example.com/2026/11/aleppo-market.jpg"])
+    """The article's picture: one of the media library (with its sizes, its files for
+    `srcset` and a placeholder), or an external URL (those are null)."""
+
+    media_id: int | None = Field(None, examples=[12])
+    url: str = Field(examples=["/media/12/9b2e7c4d1a0f6e3b5c88-4000x2667.jpg"])
     alt: str | None = Field(examples=["سوق المدينة القديمة في حلب صباحاً"])
     caption: str | None = Field(examples=["الباعة يعودون إلى السوق بعد الترميم"])
     credit: str | None = Field(examples=["تصوير: ليلى حدّاد"])
+    width: int | None = Field(None, examples=[4000])
+    height: int | None = Field(None, examples=[2667])
+    renditions: list[MediaFile] | None = None
+    placeholder: str | None = Field(
+        None,
+        examples=[PLACEHOLDER_EXAMPLE],
+    )
+    dominant_color: str | None = Field(None, examples=["#8a6f4d"])
 
 
 def article_keys(article: Article) -> list[str]:
@@ -36,6 +50,8 @@ def article_keys(article: Article) -> list[str]:
     if article.category is not None:
         keys.append(f"category-{article.category.id}")
     keys += [f"tag-{t.id}" for t in article.tags] + [f"author-{a.id}" for a in article.authors]
+    if article.featured_image_media_id is not None:
+        keys.append(f"media-{article.featured_image_media_id}")
     return keys
 
 
@@ -99,10 +115,38 @@ class ArticlePage(Page[ArticleListItem]):
     pass
 
 
-def _featured_image(article: Article) -> dict[str, str | None] | None:
+def _featured_image(article: Article) -> dict[str, Any] | None:
+    media = article.featured_media
+    if media is not None:
+        # The article's own alt, caption and credit, where it has them, else the picture's.
+        return {
+            "media_id": media.id,
+            "url": file_url(media.original["key"]),
+            "alt": article.featured_image_alt or media.alt,
+            "caption": article.featured_image_caption or media.caption,
+            "credit": article.featured_image_credit or media.credit,
+            "width": media.width,
+            "height": media.height,
+            "renditions": media_files(media),
+            "placeholder": media.placeholder,
+            "dominant_color": media.dominant_color,
+        }
     if not article.featured_image_url:
         return None
     return {
+        "url": article.featured_image_url,
+        "alt": article.featured_image_alt,
+        "caption": article.featured_image_caption,
+        "credit": article.featured_image_credit,
+    }
+
+
+def _featured_image_as_sent(article: Article) -> dict[str, Any] | None:
+    """The featured image as an update sends it (a revision's snapshot)."""
+    if article.featured_image_media_id is None and not article.featured_image_url:
+        return None
+    return {
+        "media_id": article.featured_image_media_id,
         "url": article.featured_image_url,
         "alt": article.featured_image_alt,
         "caption": article.featured_image_caption,
@@ -183,12 +227,22 @@ class ArticleListQuery(PageQuery, ArticleFilters):
 
 
 class FeaturedImageIn(BaseModel):
+    """A picture of the media library (`media_id`: its alt, caption and credit are used
+    unless these are sent) or an external picture (`url`)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    url: WebUrl = Field(examples=["https://cdn.example.com/2026/11/aleppo-market.jpg"])
-    alt: Name | None = Field(None, examples=["سوق المدينة القديمة في حلب صباحاً"])
+    media_id: int | None = Field(None, ge=1, lt=2**31, examples=[12])
+    url: WebUrl | None = Field(None, examples=["https://cdn.example.com/2026/11/aleppo-market.jpg"])
+    alt: AltText | None = Field(None, examples=["سوق المدينة القديمة في حلب صباحاً"])
     caption: Excerpt | None = Field(None, examples=["الباعة يعودون إلى السوق بعد الترميم"])
     credit: Name | None = Field(None, examples=["تصوير: ليلى حدّاد"])
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.media_id is None) == (self.url is None):
+            raise ValueError("send either media_id (a picture of the media library) or url")
+        return self
 
 
 class ArticleCreate(BaseModel):
@@ -317,6 +371,6 @@ def snapshot_of(article: Article) -> dict[str, Any]:
         "category": article.category.slug if article.category else None,
         "tags": [tag.slug for tag in article.tags],
         "authors": [author.slug for author in article.authors],
-        "featured_image": _featured_image(article),
+        "featured_image": _featured_image_as_sent(article),
         "comments_enabled": article.comments_enabled,
     }

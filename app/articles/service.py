@@ -26,6 +26,7 @@ from app.articles.schemas import (
     ArticleListQuery,
     ArticleUpdate,
     ArticleView,
+    FeaturedImageIn,
     snapshot_of,
 )
 from app.core.clock import utc_now
@@ -43,6 +44,7 @@ from app.models import (
     ArticleTag,
     Author,
     Category,
+    Media,
     RevisionReason,
     Tag,
 )
@@ -316,6 +318,7 @@ def create_article(
     """
     now = now or utc_now()
     terms = _resolve_terms(session, data.model_dump(include=TERM_FIELDS))
+    _ensure_media_exists(session, data.featured_image)
     for _attempt in range(SLUG_ATTEMPTS):
         if data.slug is not None:
             _ensure_slug_free(session, data.slug, article_id=None)
@@ -368,6 +371,7 @@ def update_article(
     if article.deleted_at is not None:
         raise Conflict("the article is deleted: undelete it before editing")
     before = SeenArticle.of(article, now)
+    _ensure_media_exists(session, data.featured_image)
     fields = data.model_dump(exclude_unset=True)
     terms = _resolve_terms(session, {key: fields.pop(key) for key in TERM_FIELDS & fields.keys()})
     new_slug = fields.pop("slug", None)
@@ -508,11 +512,21 @@ def _keep_revision(
     )
 
 
+def _ensure_media_exists(session: Session, image: FeaturedImageIn | None) -> None:
+    media_id = image.media_id if image is not None else None
+    if media_id is not None and session.get(Media, media_id) is None:
+        raise InvalidInput(
+            f"no picture with id {media_id} in the media library",
+            field=("featured_image", "media_id"),
+        )
+
+
 def _apply(article: Article, fields: dict[str, Any], *, now: datetime) -> None:
     """Set plain fields; derive body text, counts, excerpt and publication time."""
     old_derived_excerpt = derive_excerpt(article.body_text) if article.body_text else None
     if "featured_image" in fields:
         image = fields.pop("featured_image") or {}
+        article.featured_image_media_id = image.get("media_id")
         article.featured_image_url = image.get("url")
         article.featured_image_alt = image.get("alt")
         article.featured_image_caption = image.get("caption")

@@ -18,9 +18,6 @@ class MediaLibrary:
     storage: Storage
     recipe: Recipe
     max_bytes: int
-    # Where the files are served from: Akhbar itself (/media/…) or, when set, a CDN or
-    # the bucket.
-    public_url: str | None = None
     processing: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(PROCESSING_AT_ONCE)
     )
@@ -35,8 +32,4 @@ class MediaLibrary:
                 max_pixels=settings.media_max_pixels,
             ),
             max_bytes=settings.media_max_bytes,
-            public_url=settings.media_public_url.rstrip("/") if settings.media_public_url else None,
         )
-
-    def url(self, key: str) -> str:
-        return f"{self.public_url}/{key}" if self.public_url else f"/media/{key}"

@@ -62,7 +62,7 @@ def upload_media(
         focal_point=form.focal(),
     )
     response.headers["Location"] = f"/v1/media/{media.id}"
-    return media_public(media, library.url)
+    return media_public(media)
 
 
 @router.get(
@@ -76,7 +76,6 @@ def list_media(
     request: Request,
     response: Response,
     session: SessionDep,
-    library: LibraryDep,
     page: PageQueryDep,
     _editor: MediaEditor,
     q: Annotated[
@@ -105,7 +104,7 @@ def list_media(
     )
     return build_page(
         MediaPage,
-        [media_public(row, library.url) for row in rows],
+        [media_public(row) for row in rows],
         limit=page.limit,
         next_cursor=next_cursor,
         request=request,
@@ -120,10 +119,8 @@ def list_media(
     response_model=MediaPublic,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_media(
-    media_id: MediaId, session: SessionDep, library: LibraryDep, _editor: MediaEditor
-) -> MediaPublic:
-    return media_public(service.get_media(session, media_id), library.url)
+def get_media(media_id: MediaId, session: SessionDep, _editor: MediaEditor) -> MediaPublic:
+    return media_public(service.get_media(session, media_id))
 
 
 @router.patch(
@@ -141,7 +138,7 @@ def update_media(
     library: LibraryDep,
     _editor: MediaEditor,
 ) -> MediaPublic:
-    return media_public(service.update_media(session, library, media_id, data), library.url)
+    return media_public(service.update_media(session, library, media_id, data))
 
 
 @router.delete(

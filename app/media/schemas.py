@@ -1,14 +1,15 @@
 """The media library as the API shows it."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.core.fields import AltText, Excerpt, Name
 from app.core.pagination import Page
-from app.models.media import Media
+from app.models.media import Media, file_url
 
+PLACEHOLDER_EXAMPLE = "data:image/webp;base64,UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoQAAsAAUAmJZQAAp0="
 Coordinate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
@@ -59,7 +60,7 @@ class MediaPublic(BaseModel):
     placeholder: str = Field(
         description="A tiny WebP as a data: URI (a few hundred bytes): show it blurred "
         "while the picture loads.",
-        examples=["data:image/webp;base64,UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoQAAsAAUAmJZQAAp0="],
+        examples=[PLACEHOLDER_EXAMPLE],
     )
     dominant_color: str = Field(examples=["#8a6f4d"])
     renditions: list[MediaFile]
@@ -112,12 +113,11 @@ class MediaUpdate(BaseModel):
     focal_point: FocalPoint | None = None
 
 
-def media_public(media: Media, url: Any) -> MediaPublic:
-    """``url``: turns a stored key into the URL it is served at."""
-    files = [
+def media_files(media: Media) -> list[MediaFile]:
+    return [
         MediaFile(
             kind=f["kind"],
-            url=url(f["key"]),
+            url=file_url(f["key"]),
             width=f["width"],
             height=f["height"],
             bytes=f["bytes"],
@@ -126,6 +126,10 @@ def media_public(media: Media, url: Any) -> MediaPublic:
         )
         for f in media.files
     ]
+
+
+def media_public(media: Media) -> MediaPublic:
+    files = media_files(media)
     original = files[0]
     assert media.id is not None
     return MediaPublic(

@@ -11,6 +11,7 @@ from sqlmodel import Field, Relationship, SQLModel, col
 from app.core.db import UTCDateTime
 from app.core.lengths import EXCERPT_MAX, NAME_MAX, TITLE_MAX, URL_MAX
 from app.models.base import Timestamped, created_at_field
+from app.models.media import Media
 from app.models.taxonomy import Author, Category, Tag
 from app.text.slugs import SLUG_MAX
 
@@ -110,6 +111,8 @@ class Article(Timestamped, table=True):
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
     category: Category | None = Relationship()
+    # Loaded with the article, always: every answer that shows an article shows its picture.
+    featured_media: Media | None = Relationship(sa_relationship_kwargs={"lazy": "joined"})
     tags: list[Tag] = Relationship(
         link_model=ArticleTag, sa_relationship_kwargs={"order_by": "Tag.id", "viewonly": True}
     )

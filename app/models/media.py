@@ -8,6 +8,20 @@ from sqlmodel import Field
 from app.core.lengths import EXCERPT_MAX, NAME_MAX, URL_MAX
 from app.models.base import Timestamped
 
+# Where the files are served from: Akhbar itself (``/media/<key>``), or the CDN or bucket
+# named by AKHBAR_MEDIA_PUBLIC_URL. A deployment has one; the app factory and the command
+# line set it from the settings (``serve_files_from``) before any answer is made.
+_files_base = "/media"
+
+
+def serve_files_from(public_url: str | None) -> None:
+    global _files_base
+    _files_base = public_url.rstrip("/") if public_url else "/media"
+
+
+def file_url(key: str) -> str:
+    return f"{_files_base}/{key}"
+
 
 class Media(Timestamped, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -34,3 +48,7 @@ class Media(Timestamped, table=True):
     files: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     # The bytes of all of them together.
     total_bytes: int = 0
+
+    @property
+    def original(self) -> dict[str, Any]:
+        return self.files[0]

@@ -333,6 +333,13 @@ class TestGetArticle:
             "alt": "صورة",
             "caption": "تعليق",
             "credit": "تصوير: ليلى",
+            # An external picture: nothing of the media library's.
+            "media_id": None,
+            "width": None,
+            "height": None,
+            "renditions": None,
+            "placeholder": None,
+            "dominant_color": None,
         }
         assert body["status"] == "published"
         assert body["version"] == 1

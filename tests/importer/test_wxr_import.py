@@ -96,6 +96,13 @@ def test_an_export_comes_over_with_everything_in_its_place(
         "alt": "أجنحة معرض الكتاب مزدحمة بالزوار",
         "caption": "زوار المعرض في يومه الأول",
         "credit": None,
+        # An external picture: nothing of the media library's.
+        "media_id": None,
+        "width": None,
+        "height": None,
+        "renditions": None,
+        "placeholder": None,
+        "dominant_color": None,
     }
     assert (fair["is_breaking"], fair["comments_enabled"]) == (False, True)
     # Sticky, and in «عاجل»: breaking; its section is the other category.

@@ -377,3 +377,100 @@ class TestSweep:
         assert stored(library) == sorted(
             {f["url"].removeprefix("/media/") for f in body["renditions"]} | {"notes.txt"}
         )
+
+
+class TestArticlesShowPictures:
+    @pytest.fixture
+    def writer(self, session: Session) -> dict[str, str]:
+        return bearer(make_token(session, Scope.articles_write, Scope.media_write))
+
+    def _article_with(self, client: TestClient, writer: dict, image: dict) -> dict:
+        response = client.post(
+            "/v1/articles",
+            json={"title": "سوق الحرير يعود", "status": "published", "featured_image": image},
+            headers=writer,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def test_the_article_and_its_list_item_carry_the_picture_and_its_files(
+        self, client: TestClient, writer: dict
+    ) -> None:
+        picture = upload(client, writer, pictures.jpeg(1000, 600), credit="تصوير: سامر").json()
+
+        article = self._article_with(
+            client, writer, {"media_id": picture["id"], "caption": "الباعة في الصباح"}
+        )
+
+        expected = {
+            "media_id": picture["id"],
+            "url": picture["url"],
+            "alt": "سوق المدينة القديمة صباحاً",  # the picture's
+            "caption": "الباعة في الصباح",  # the article's own
+            "credit": "تصوير: سامر",
+            "width": 1000,
+            "height": 600,
+            "renditions": picture["renditions"],
+            "placeholder": picture["placeholder"],
+            "dominant_color": picture["dominant_color"],
+        }
+        public = client.get(f"/v1/articles/{article['id']}")
+        assert public.json()["featured_image"] == expected
+        assert f"media-{picture['id']}" in public.headers["surrogate-key"].split()
+        (item,) = client.get("/v1/articles").json()["data"]
+        assert item["featured_image"] == expected
+        revisions = client.get(f"/v1/articles/{article['id']}/revisions", headers=writer).json()
+        assert revisions["data"] == []  # the first version is the article itself
+
+        changed = client.patch(
+            f"/v1/articles/{article['id']}", json={"title": "سوق الحرير"}, headers=writer
+        )
+        (revision,) = client.get(f"/v1/articles/{article['id']}/revisions", headers=writer).json()[
+            "data"
+        ]
+        assert changed.status_code == 200
+        assert revision["snapshot"]["featured_image"] == {
+            "media_id": picture["id"],
+            "url": None,
+            "alt": None,  # the picture's, whatever it will be
+            "caption": "الباعة في الصباح",
+            "credit": None,
+        }
+
+    def test_a_change_of_the_picture_is_a_new_version_of_the_article(
+        self, client: TestClient, writer: dict
+    ) -> None:
+        picture = upload(client, writer, pictures.jpeg(400, 300)).json()
+        article = self._article_with(client, writer, {"media_id": picture["id"]})
+
+        client.patch(f"/v1/media/{picture['id']}", json={"alt": "ساحة السوق"}, headers=writer)
+
+        public = client.get(f"/v1/articles/{article['id']}").json()
+        assert public["version"] == article["version"] + 1
+        assert public["featured_image"]["alt"] == "ساحة السوق"
+
+        deleted = client.delete(f"/v1/media/{picture['id']}?detach=true", headers=writer)
+        assert deleted.status_code == 204
+        public = client.get(f"/v1/articles/{article['id']}").json()
+        assert public["version"] == article["version"] + 2
+        assert public["featured_image"] is None
+
+    @pytest.mark.parametrize(
+        ("image", "loc"),
+        [
+            ({"media_id": 999}, ["body", "featured_image", "media_id"]),
+            ({"media_id": 1, "url": "https://x.example/a.jpg"}, ["body", "featured_image"]),
+            ({"alt": "صورة"}, ["body", "featured_image"]),
+        ],
+    )
+    def test_a_picture_that_is_not_there_or_two_sources_is_422(
+        self, client: TestClient, session: Session, writer: dict, image: dict, loc: list
+    ) -> None:
+        upload(client, writer, pictures.jpeg(100, 100))
+        response = client.post(
+            "/v1/articles", json={"title": "خبر", "featured_image": image}, headers=writer
+        )
+
+        assert response.status_code == 422
+        assert [e["loc"] for e in response.json()["errors"]] == [loc]
+        assert session.exec(select(Article)).all() == []
