@@ -68,6 +68,33 @@ class MediaPublic(BaseModel):
     updated_at: AwareDatetime = Field(examples=["2026-11-28T09:30:00Z"])
 
 
+class MediaEmbed(BaseModel):
+    """A picture of the library as another resource shows it (an author's avatar)."""
+
+    media_id: int = Field(examples=[12])
+    url: str = Field(examples=["/media/12/9b2e7c4d1a0f6e3b5c88-800x800.jpg"])
+    alt: str = Field(examples=["صورة سلمى الخطيب"])
+    width: int = Field(examples=[800])
+    height: int = Field(examples=[800])
+    renditions: list[MediaFile]
+    placeholder: str = Field(examples=[PLACEHOLDER_EXAMPLE])
+    dominant_color: str = Field(examples=["#8a6f4d"])
+
+
+def media_embed(media: Media) -> MediaEmbed:
+    assert media.id is not None
+    return MediaEmbed(
+        media_id=media.id,
+        url=file_url(media.original["key"]),
+        alt=media.alt,
+        width=media.width,
+        height=media.height,
+        renditions=media_files(media),
+        placeholder=media.placeholder,
+        dominant_color=media.dominant_color,
+    )
+
+
 class MediaPage(Page[MediaPublic]):
     pass
 

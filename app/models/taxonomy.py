@@ -1,10 +1,11 @@
 """Category, Tag and Author: the ways articles are grouped and bylined."""
 
 from sqlalchemy import Text
-from sqlmodel import Field
+from sqlmodel import Field, Relationship
 
 from app.core.lengths import NAME_MAX, URL_MAX
 from app.models.base import Timestamped
+from app.models.media import Media
 from app.text.slugs import SLUG_MAX
 
 
@@ -30,3 +31,4 @@ class Author(TaxonomyTerm, table=True):
     avatar_media_id: int | None = Field(
         default=None, foreign_key="media.id", ondelete="SET NULL", index=True
     )
+    avatar_media: Media | None = Relationship(sa_relationship_kwargs={"lazy": "joined"})

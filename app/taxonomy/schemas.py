@@ -1,11 +1,15 @@
 """Categories, tags and authors as the API shows them."""
 
-from typing import Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.fields import Description, Name, Slug, WebUrl
 from app.core.pagination import Page
+from app.media.schemas import MediaEmbed, media_embed
+from app.models import Author
+
+MediaRef = Annotated[int, Field(ge=1, lt=2**31)]
 
 
 class TermRef(BaseModel):
@@ -29,7 +33,30 @@ class TagPublic(TermRef):
 class AuthorPublic(TermRef):
     description: str | None = Field(examples=[None])
     bio: str | None = Field(examples=["مراسلة الشؤون الاقتصادية، تكتب من عمّان."])
-    avatar_url: str | None = Field(examples=["https://cdn.example.com/authors/salma.jpg"])
+    avatar_url: str | None = Field(
+        description="The avatar: a picture elsewhere, or the original file of `avatar`.",
+        examples=["https://cdn.example.com/authors/salma.jpg"],
+    )
+    avatar: MediaEmbed | None = Field(
+        None,
+        description="The avatar when it is a picture of the media library, with its "
+        "files (the 1:1 crops suit a round portrait).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _avatar_of(cls, value: Any) -> Any:
+        if isinstance(value, Author) and value.avatar_media is not None:
+            avatar = media_embed(value.avatar_media)
+            return {
+                **{
+                    name: getattr(value, name)
+                    for name in ("id", "slug", "name", "description", "bio")
+                },
+                "avatar_url": avatar.url,
+                "avatar": avatar,
+            }
+        return value
 
 
 class CategoryPage(Page[CategoryPublic]):
@@ -54,9 +81,20 @@ class TermCreate(BaseModel):
     description: Description | None = Field(None, examples=["أسواق، طاقة، وأسعار"])
 
 
+def _one_avatar(author: Any) -> Any:
+    if author.avatar_url is not None and author.avatar_media_id is not None:
+        raise ValueError("send avatar_url or avatar_media_id, not both")
+    return author
+
+
 class AuthorCreate(TermCreate):
     bio: Description | None = Field(None, examples=["مراسلة الشؤون الاقتصادية في عمّان."])
     avatar_url: WebUrl | None = Field(None, examples=["https://cdn.example.com/a/salma.jpg"])
+    avatar_media_id: MediaRef | None = Field(
+        None, description="A picture of the media library (instead of `avatar_url`).", examples=[12]
+    )
+
+    _avatar_check = model_validator(mode="after")(_one_avatar)
 
 
 class TermUpdate(BaseModel):
@@ -79,3 +117,6 @@ class TermUpdate(BaseModel):
 class AuthorUpdate(TermUpdate):
     bio: Description | None = None
     avatar_url: WebUrl | None = None
+    avatar_media_id: MediaRef | None = None
+
+    _avatar_check = model_validator(mode="after")(_one_avatar)

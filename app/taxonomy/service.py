@@ -17,7 +17,7 @@ from app.core.db import savepoint
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.events import publish
 from app.core.pagination import cut_page, decode_cursor
-from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Tag
+from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Media, Tag
 from app.models.taxonomy import TaxonomyTerm
 from app.taxonomy.events import TermChanged
 from app.taxonomy.schemas import TermCreate, TermUpdate
@@ -89,6 +89,7 @@ def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT
             field=("slug",),
         )
     _ensure_slug_free(session, model, slug)
+    _ensure_avatar_exists(session, data.model_dump(exclude_unset=True))
     now = utc_now()
     term = model(
         slug=slug,
@@ -105,6 +106,7 @@ def update_term(session: Session, model: type[TermT], slug: str, data: TermUpdat
     """Change the fields sent. Articles embed the term: they change too (``TermChanged``)."""
     term = get_term(session, model, slug)
     fields = data.model_dump(exclude_unset=True)
+    _ensure_avatar_exists(session, fields)
     if fields.get("slug", term.slug) != term.slug:
         _ensure_slug_free(session, model, fields["slug"])
     assert term.id is not None
@@ -114,6 +116,8 @@ def update_term(session: Session, model: type[TermT], slug: str, data: TermUpdat
         for name, value in fields.items():
             setattr(term, name, value)
         term.updated_at = now
+    if "avatar_media_id" in fields:
+        session.expire(term, ["avatar_media"])  # the picture the new id names
     publish(session, TermChanged(term_kind(model), term.id, tuple(using), now))
     return term
 
@@ -142,6 +146,14 @@ def delete_term(session: Session, model: type[TermT], slug: str, *, detach: bool
     session.delete(term)
     session.flush()
     publish(session, TermChanged(term_kind(model), term_id, tuple(using), utc_now()))
+
+
+def _ensure_avatar_exists(session: Session, fields: dict[str, object]) -> None:
+    media_id = fields.get("avatar_media_id")
+    if isinstance(media_id, int) and session.get(Media, media_id) is None:
+        raise InvalidInput(
+            f"no picture with id {media_id} in the media library", field=("avatar_media_id",)
+        )
 
 
 def _articles_using(session: Session, model: type[TaxonomyTerm], term_id: int) -> list[int]:

@@ -474,3 +474,54 @@ class TestArticlesShowPictures:
         assert response.status_code == 422
         assert [e["loc"] for e in response.json()["errors"]] == [loc]
         assert session.exec(select(Article)).all() == []
+
+
+class TestAuthorAvatars:
+    @pytest.fixture
+    def writer(self, session: Session) -> dict[str, str]:
+        return bearer(make_token(session, Scope.taxonomy_write, Scope.media_write))
+
+    def test_an_author_shows_a_picture_of_the_library(
+        self, client: TestClient, writer: dict
+    ) -> None:
+        picture = upload(client, writer, pictures.jpeg(900, 900), alt="صورة سلمى").json()
+
+        created = client.post(
+            "/v1/authors",
+            json={"name": "سلمى الخطيب", "avatar_media_id": picture["id"]},
+            headers=writer,
+        )
+
+        assert created.status_code == 201, created.text
+        public = client.get(created.headers["location"]).json()
+        assert public["avatar_url"] == picture["url"]
+        assert public["avatar"] == {
+            "media_id": picture["id"],
+            "url": picture["url"],
+            "alt": "صورة سلمى",
+            "width": 900,
+            "height": 900,
+            "renditions": picture["renditions"],
+            "placeholder": picture["placeholder"],
+            "dominant_color": picture["dominant_color"],
+        }
+        changed = client.patch(
+            created.headers["location"],
+            json={"avatar_media_id": None, "avatar_url": "https://cdn.example.com/s.jpg"},
+            headers=writer,
+        ).json()
+        assert (changed["avatar_url"], changed["avatar"]) == ("https://cdn.example.com/s.jpg", None)
+
+    @pytest.mark.parametrize(
+        "fields",
+        [{"avatar_media_id": 999}, {"avatar_media_id": 1, "avatar_url": "https://x.example/a.jpg"}],
+    )
+    def test_an_avatar_not_there_or_two_avatars_is_422(
+        self, client: TestClient, session: Session, writer: dict, fields: dict
+    ) -> None:
+        upload(client, writer, pictures.jpeg(100, 100))
+
+        response = client.post("/v1/authors", json={"name": "ليلى", **fields}, headers=writer)
+
+        assert response.status_code == 422
+        assert session.exec(select(Author)).all() == []

@@ -53,6 +53,7 @@ class TestListTerms:
                 "description": None,
                 "bio": "تكتب عن التقنية.",
                 "avatar_url": "https://cdn.example.com/nour.jpg",
+                "avatar": None,  # not a picture of the media library
             }
         ]
 
