@@ -15,3 +15,5 @@ class MediaChanged(Event):
     article_ids: tuple[int, ...]
     now: datetime
     deleted: bool = False
+    # The keys of the files no longer served (old crops; every file of a deleted one).
+    removed_keys: tuple[str, ...] = ()

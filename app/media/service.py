@@ -215,18 +215,21 @@ def update_media(
         setattr(media, name, value)
     media.text_key = _text_key(media.alt, media.caption)
     focal = data.focal_point
+    removed: list[str] = []
     if focal is not None and (focal.x, focal.y) != (media.focal_x, media.focal_y):
-        _recrop(session, library, media, (focal.x, focal.y))
+        removed = _recrop(session, library, media, (focal.x, focal.y))
     now = utc_now()
     media.updated_at = now
     session.flush()
-    publish(session, MediaChanged(media.id, tuple(_articles_using(session, media.id)), now))
+    using = tuple(_articles_using(session, media.id))
+    publish(session, MediaChanged(media.id, using, now, removed_keys=tuple(removed)))
     return media
 
 
 def _recrop(
     session: Session, library: MediaLibrary, media: Media, focal: tuple[float, float]
-) -> None:
+) -> list[str]:
+    """The crops made again around ``focal``; the keys of the files that go."""
     assert media.id is not None
     original = library.storage.get(media.files[0]["key"])
     with _processing(library):
@@ -240,8 +243,9 @@ def _recrop(
     media.total_bytes = sum(f["bytes"] for f in media.files)
     media.focal_x, media.focal_y = focal
     # A crop can be the very file of a width (a 16:9 picture's 16:9 crop): it stays.
-    gone = {f["key"] for f in old} - {f["key"] for f in media.files}
-    after_commit(session, lambda: library.storage.delete(sorted(gone)))
+    gone = sorted({f["key"] for f in old} - {f["key"] for f in media.files})
+    after_commit(session, lambda: library.storage.delete(gone))
+    return gone
 
 
 def delete_media(session: Session, library: MediaLibrary, media_id: int, *, detach: bool) -> None:
@@ -278,7 +282,10 @@ def delete_media(session: Session, library: MediaLibrary, media_id: int, *, deta
     keys = sorted(f["key"] for f in media.files)
     session.delete(media)
     session.flush()
-    publish(session, MediaChanged(media_id, tuple(articles), utc_now(), deleted=True))
+    publish(
+        session,
+        MediaChanged(media_id, tuple(articles), utc_now(), deleted=True, removed_keys=tuple(keys)),
+    )
     after_commit(session, lambda: library.storage.delete(keys))
 
 

@@ -23,7 +23,10 @@ from app.comments.events import CommentChanged
 from app.comments.schemas import CommentPublic
 from app.core.db import mark
 from app.core.events import EventHandlers
-from app.models import Article, CommentStatus, WebhookEvent
+from app.media.events import MediaChanged
+from app.media.schemas import media_public
+from app.models import Article, CommentStatus, Media, WebhookEvent
+from app.models.media import file_url
 from app.ticker.events import HeadlinesChanged, HeadlineWindowSet, TickerReason
 from app.webhooks.schemas import (
     ArticleEvent,
@@ -33,6 +36,8 @@ from app.webhooks.schemas import (
     CommentEventData,
     Event,
     EventType,
+    MediaEvent,
+    MediaEventData,
     TickerEvent,
     TickerEventData,
 )
@@ -48,6 +53,7 @@ def subscribe(handlers: EventHandlers) -> None:
     handlers.subscribe(CommentChanged, comment_changed)
     handlers.subscribe(HeadlinesChanged, headlines_changed)
     handlers.subscribe(HeadlineWindowSet, headline_window)
+    handlers.subscribe(MediaChanged, media_changed)
 
 
 def new_message_id() -> str:
@@ -211,3 +217,20 @@ def comment_changed(session: Session, event: CommentChanged) -> None:
         surrogate_keys=[f"article-{article.id}-comments", f"article-{article.id}"],
     )
     record(session, CommentEvent, event_type, data, now=now)
+
+
+# The media library
+
+
+def media_changed(session: Session, event: MediaChanged) -> None:
+    """Its files are public wherever they are used: a CDN in front of them hears which
+    ones went, and the surrogate key of what shows the picture."""
+    media = None if event.deleted else session.get(Media, event.media_id)
+    data = MediaEventData(
+        media_id=event.media_id,
+        media=media_public(media) if media is not None else None,
+        removed_files=[file_url(key) for key in event.removed_keys],
+        surrogate_keys=[f"media-{event.media_id}"],
+    )
+    event_type = EventType.media_deleted if event.deleted else EventType.media_updated
+    record(session, MediaEvent, event_type, data, now=event.now)

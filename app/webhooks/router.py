@@ -19,6 +19,7 @@ from app.webhooks.schemas import (
     DeliveryListQuery,
     DeliveryPage,
     DeliveryPublic,
+    MediaEvent,
     PingEvent,
     TickerEvent,
     WebhookCreate,
@@ -209,6 +210,13 @@ def ticker_event(body: TickerEvent) -> None:
 def comment_event(body: CommentEvent) -> None:
     """`comment.approved`: a comment became public; `comment.updated`: a moderator edited
     an approved comment; `comment.removed`: a comment is no longer approved."""
+
+
+@events.post("media.updated", summary="A picture of the media library changed")
+def media_event(body: MediaEvent) -> None:
+    """`media.updated`: a picture's text or focal point changed (its crops are new
+    files: `removed_files` lists the old ones); `media.deleted`: it is gone, and its files
+    with it. Articles showing it are announced as `article.updated` too."""
 
 
 @events.post("webhook.ping", summary="A test event")

@@ -11,6 +11,7 @@ from app.articles.schemas import ArticleListItem
 from app.comments.schemas import CommentPublic
 from app.core.fields import Name, WebUrl
 from app.core.pagination import Page, PageQuery
+from app.media.schemas import MediaPublic
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.webhooks.signing import secret_key
 
@@ -28,6 +29,8 @@ class EventType(StrEnum):
     comment_approved = "comment.approved"
     comment_updated = "comment.updated"
     comment_removed = "comment.removed"
+    media_updated = "media.updated"
+    media_deleted = "media.deleted"
 
 
 # Sent by `POST /v1/webhooks/{id}/ping` to that subscription only, whatever it asked for.
@@ -85,6 +88,17 @@ class CommentEventData(BaseModel):
     surrogate_keys: list[str] = Field(examples=[["article-42-comments", "article-42"]])
 
 
+class MediaEventData(BaseModel):
+    media_id: int = Field(examples=[12])
+    media: MediaPublic | None = Field(description="The picture as it is now; null once deleted.")
+    removed_files: list[str] = Field(
+        description="URLs no longer served (old crops, or every file of a deleted picture): "
+        "purge them from a CDN.",
+        examples=[["/media/12/5f0c9a1e2b7d4c3a8e61-640x360.webp"]],
+    )
+    surrogate_keys: list[str] = Field(examples=[["media-12"]])
+
+
 class PingData(BaseModel):
     webhook_id: int = Field(examples=[3])
     message: str = Field(examples=["اختبار: هذا الاشتراك يعمل."])
@@ -119,6 +133,11 @@ class CommentEvent(Event):
         examples=["comment.approved"]
     )
     data: CommentEventData
+
+
+class MediaEvent(Event):
+    type: Literal["media.updated", "media.deleted"] = Field(examples=["media.updated"])
+    data: MediaEventData
 
 
 class PingEvent(Event):

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app.models import Article
 from tests.factories import make_article, make_category, make_headline, make_tag
+from tests.media import pictures
 from tests.webhooks.conftest import outbox
 
 MESSAGE_ID = r"^msg_[0-9A-HJKMNP-TV-Z]{26}$"
@@ -378,3 +379,45 @@ class TestComments:
         client.patch(f"/v1/comments/{comment_id}", json={"status": "trash"}, headers=admin)
 
         assert len(outbox(session)) == before
+
+
+class TestMedia:
+    """A picture's files are public: a change says which files went, and the articles
+    showing it are announced as changed."""
+
+    def test_a_new_focal_point_and_a_deletion_are_announced_with_the_files_that_went(
+        self, client: TestClient, session: Session, admin: dict
+    ) -> None:
+        picture = client.post(
+            "/v1/media",
+            files={"file": ("a.jpg", pictures.jpeg(800, 600))},
+            data={"alt": "ساحة المدينة"},
+            headers=admin,
+        ).json()
+        article = publish(client, admin, featured_image={"media_id": picture["id"]})
+        before = len(outbox(session))
+        crops = {f["url"] for f in picture["renditions"] if f["kind"] == "crop"}
+
+        moved = client.patch(
+            f"/v1/media/{picture['id']}", json={"focal_point": {"x": 0, "y": 0}}, headers=admin
+        ).json()
+
+        media_event, article_event = outbox(session)[before:]
+        assert media_event.type == "media.updated"
+        assert media_event.data["media"] == moved
+        kept = {f["url"] for f in moved["renditions"]}
+        assert sorted(media_event.data["removed_files"]) == sorted(crops - kept)
+        assert media_event.data["surrogate_keys"] == [f"media-{picture['id']}"]
+        assert article_event.type == "article.updated"
+        assert article_event.data["article"]["id"] == article["id"]
+        assert article_event.data["article"]["featured_image"]["renditions"] == moved["renditions"]
+        assert f"media-{picture['id']}" in article_event.data["surrogate_keys"]
+
+        before = len(outbox(session))
+        client.delete(f"/v1/media/{picture['id']}?detach=true", headers=admin)
+
+        media_event, article_event = outbox(session)[before:]
+        assert (media_event.type, media_event.data["media"]) == ("media.deleted", None)
+        assert sorted(media_event.data["removed_files"]) == sorted(kept)
+        assert article_event.type == "article.updated"
+        assert article_event.data["article"]["featured_image"] is None
