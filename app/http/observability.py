@@ -203,6 +203,23 @@ class Metrics:
             ["result"],
             registry=registry,
         )
+        self.media_uploads = Counter(
+            "akhbar_media_uploads",
+            "Pictures uploaded to the media library, by what was detected in them.",
+            ["format"],
+            registry=registry,
+        )
+        self.media_bytes = Counter(
+            "akhbar_media_stored_bytes",
+            "Bytes of the files made from uploaded pictures and stored.",
+            registry=registry,
+        )
+        self.media_processing = Histogram(
+            "akhbar_media_processing_seconds",
+            "Time to check an uploaded picture and make every file served from it.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16),
+            registry=registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)

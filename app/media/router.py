@@ -2,6 +2,7 @@
 files themselves under ``/media/`` for everyone."""
 
 import re
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
@@ -50,8 +51,10 @@ def upload_media(
     session: SessionDep,
     library: LibraryDep,
     _editor: MediaEditor,
+    resources: ResourcesDep,
 ) -> MediaPublic:
     service.check_size(library, form.file.size)
+    started = time.perf_counter()
     media = service.add_media(
         session,
         library,
@@ -61,6 +64,10 @@ def upload_media(
         credit=form.credit,
         focal_point=form.focal(),
     )
+    metrics = resources.metrics
+    metrics.media_processing.observe(time.perf_counter() - started)
+    metrics.media_uploads.labels(media.format).inc()
+    metrics.media_bytes.inc(media.total_bytes)
     response.headers["Location"] = f"/v1/media/{media.id}"
     return media_public(media)
 

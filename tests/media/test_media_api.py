@@ -93,6 +93,10 @@ class TestUploadMedia:
         row = session.exec(select(Media)).one()
         assert row.checksum
         assert row.total_bytes == sum(f["bytes"] for f in body["renditions"])
+        metrics = client.get("/metrics").text
+        assert 'akhbar_media_uploads_total{format="jpeg"} 1.0' in metrics
+        assert f"akhbar_media_stored_bytes_total {float(row.total_bytes)}" in metrics
+        assert "akhbar_media_processing_seconds_count 1.0" in metrics
 
     def test_a_png_graphic_keeps_its_transparency_in_png(
         self, client: TestClient, editor: dict
