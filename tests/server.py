@@ -1,5 +1,6 @@
 """Running the real ``akhbar`` command and a real uvicorn server in tests."""
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -17,9 +18,21 @@ AKHBAR = str(Path(sys.executable).parent / "akhbar")
 
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without its AKHBAR_* settings, plus ``settings``: a
-    server under test gets only the configuration the test gives it."""
+    server under test gets only the configuration the test gives it. Its media library
+    lives beside its database, never in the project's var/."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
+    database_url = settings.get("AKHBAR_DATABASE_URL")
+    if database_url and "AKHBAR_MEDIA_DIR" not in settings:
+        settings["AKHBAR_MEDIA_DIR"] = str(media_dir_for(database_url))
     return {**inherited, **settings}
+
+
+def media_dir_for(database_url: str) -> Path:
+    """The folder beside a SQLite file; one of the temporary folders for PostgreSQL."""
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url.removeprefix("sqlite:///")).parent / "media"
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"akhbar-test-media-{digest}"
 
 
 def akhbar(*args: str, database_url: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -19,6 +19,7 @@ from app.auth.secrets import digest, generate_secret, lookup_prefix
 from app.core.config import Settings
 from app.core.db import unit_of_work
 from app.demo.loader import load_demo
+from app.media.library import MediaLibrary
 from app.models import ApiToken
 from app.ops.migrations import upgrade_to_head
 from app.wiring import session_for
@@ -41,11 +42,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     """A server on SQLite with the demo content; its URL and an admin token."""
     folder = tmp_path_factory.mktemp("schemathesis")
     path = folder / "akhbar.db"
-    database = Settings(database_url=f"sqlite:///{path}")
+    database = Settings(database_url=f"sqlite:///{path}", media_dir=folder / "media")
     upgrade_to_head(database)
     with session_for(database) as session:
         with unit_of_work(session):
-            load_demo(session)
+            load_demo(session, MediaLibrary.from_settings(database))
         # Tokens enough that a generated DELETE /v1/tokens/{id} rarely finds ours.
         for n in range(30):
             make_token(session, name=f"t{n}")
@@ -58,7 +59,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             )
         )
         session.commit()
-    env = {**SERVER_ENV, "AKHBAR_MEDIA_DIR": str(folder / "media")}
+    env = {**SERVER_ENV, "AKHBAR_MEDIA_DIR": str(database.media_dir)}
     with server_process(database.database_url, env=env) as (base_url, _process):
         yield base_url, ADMIN_SECRET
 

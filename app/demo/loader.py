@@ -4,7 +4,8 @@ The demo goes only into an empty database (no article, term or headline): a data
 content of any kind, the demo's own after an editor changed it included, is left exactly
 as it is, so running ``akhbar demo`` again never re-creates what an editor renamed or
 deleted. Two articles are not public on purpose: a draft, and one scheduled
-``publish_in_days`` after the load.
+``publish_in_days`` after the load. The pictures are drawn (``app.demo.pictures``) and go
+into the media library like any upload.
 """
 
 import json
@@ -20,6 +21,9 @@ from app.articles.service import create_article
 from app.core.clock import utc_now
 from app.core.config import Settings
 from app.core.db import unit_of_work
+from app.demo import pictures
+from app.media.library import MediaLibrary
+from app.media.service import add_media
 from app.models import Article, Author, Category, Tag, TickerHeadline
 from app.taxonomy.schemas import AuthorCreate, TermCreate
 from app.taxonomy.service import create_term
@@ -41,7 +45,9 @@ def demo_content() -> dict[str, Any]:
     return content
 
 
-def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
+def load_demo(
+    session: Session, library: MediaLibrary, *, now: datetime | None = None
+) -> DemoReport:
     """Load the demo into an empty database, one committed item at a time; leave a
     database with any content as it is."""
     if _has_content(session):
@@ -63,6 +69,17 @@ def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
         days = fields.pop("publish_in_days", None)
         if days is not None:
             fields["published_at"] = (now + timedelta(days=days)).isoformat()
+        image = fields.get("featured_image")
+        if image is not None and "picture" in image:
+            media = add_media(
+                session,
+                library,
+                data=pictures.draw(image["picture"]),
+                alt=image["alt"],
+                caption=image.get("caption"),
+                credit=image.get("credit"),
+            )
+            fields["featured_image"] = {"media_id": media.id}
         create_article(session, data=ArticleCreate.model_validate(fields), now=now)
         report.created += 1
     for item in content["ticker"]:
@@ -86,4 +103,4 @@ def _has_content(session: Session) -> bool:
 
 def load_demo_content(settings: Settings) -> DemoReport:
     with session_for(settings) as session, unit_of_work(session):
-        return load_demo(session)
+        return load_demo(session, MediaLibrary.from_settings(settings))
