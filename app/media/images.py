@@ -156,27 +156,26 @@ def process(data: bytes, recipe: Recipe) -> Processed:
             )
         original = animated_original(image, kind) if animated else None
         picture = _clean(image)
-    family = _family(kind, picture)
-    renditions = [original or _encode("original", picture, family)]
-    working = _working_copy(picture, recipe)
-    renditions += _widths(working, recipe.widths, family)
-    renditions += _crops(working, recipe)
-    return Processed(
-        type=kind,
-        width=picture.width,
-        height=picture.height,
-        animated=animated,
-        renditions=renditions,
-        placeholder=_placeholder(picture),
-        dominant_color=_dominant_color(picture),
-    )
+        family = _family(kind, picture)
+        renditions = [original or _encode("original", picture, family)]
+        working = _working_copy(picture, recipe)
+        renditions += _widths(working, recipe.widths, family)
+        renditions += _crops(working, recipe)
+        return Processed(
+            type=kind,
+            width=picture.width,
+            height=picture.height,
+            animated=animated,
+            renditions=renditions,
+            placeholder=_placeholder(working),
+            dominant_color=_dominant_color(working),
+        )
 
 
 def crops_of(original: bytes, recipe: Recipe) -> list[Rendition]:
     """The crops again, from the cleaned original: its focal point moved."""
     with _opened(original, sniff(original[:32]), recipe.max_pixels) as image:
-        picture = _clean(image)
-    return _crops(_working_copy(picture, recipe), recipe)
+        return _crops(_working_copy(_clean(image), recipe), recipe)
 
 
 def _working_copy(picture: Image.Image, recipe: Recipe) -> Image.Image:
@@ -215,11 +214,13 @@ def _opened(data: bytes, kind: ImageType, max_pixels: int) -> Iterator[Image.Ima
 
 
 def _clean(image: Image.Image) -> Image.Image:
-    """The first frame, upright, 8 bits a channel, sRGB, RGB or RGBA, no metadata."""
+    """The first frame, upright, 8 bits a channel, sRGB, RGB or RGBA, no metadata. Done
+    in place where it can be (a 24-megapixel picture is 72 MB a copy)."""
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)
-    upright = ImageOps.exif_transpose(image) or image
-    picture = _in_srgb(_eight_bit(upright), image.info.get("icc_profile"))
+    icc = image.info.get("icc_profile")
+    ImageOps.exif_transpose(image, in_place=True)
+    picture = _in_srgb(_eight_bit(image), icc)
     if picture.mode == "RGBA" and picture.getchannel("A").getextrema()[0] == 255:
         picture = picture.convert("RGB")
     picture.info = {}

@@ -1,21 +1,25 @@
 """The media library: ``/v1/media`` for editors (a token with `media:write`), and the
 files themselves under ``/media/`` for everyone."""
 
+import os
+import pathlib
 import re
 import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import MediaEditor
 from app.core.errors import NotFound, problem_responses
 from app.core.pagination import PageQueryDep, build_page
 from app.http.conditional import none_match
 from app.http.deps import ResourcesDep, SessionDep
+from app.http.resources import resources_of
 from app.http.routing import JsonRoute
 from app.media import service
-from app.media.library import MediaLibrary
+from app.media.library import SMALL_FILE_BYTES, MediaLibrary
 from app.media.schemas import MediaPage, MediaPublic, MediaUpdate, MediaUpload, media_public
 from app.media.storage import CONTENT_TYPES, IMMUTABLE, KEY_PATTERN, LocalStorage, MissingFile
 
@@ -183,11 +187,12 @@ _KEY = re.compile(KEY_PATTERN)
         **problem_responses(404, 422),
     },
 )
-def get_media_file(
+async def get_media_file(
     key: Annotated[str, Path(examples=["12/5f0c9a1e2b7d4c3a8e61-640x427.webp"])],
     request: Request,
-    library: LibraryDep,
 ) -> Response:
+    # No dependencies and no thread for a file in memory: this is the hot path of every
+    # page's pictures when no CDN stands in front.
     if not _KEY.fullmatch(key):
         raise NotFound("no such media file")
     headers = {
@@ -198,14 +203,36 @@ def get_media_file(
     if none_match(request.headers.get("if-none-match", ""), headers["ETag"]):
         return Response(status_code=304, headers=headers)
     content_type = CONTENT_TYPES[key.rsplit(".", 1)[1]]
-    storage = library.storage
-    if isinstance(storage, LocalStorage):
-        path = storage.path(key)
-        if not path.is_file():
-            raise NotFound("no such media file")
-        return FileResponse(path, media_type=content_type, headers=headers)
-    try:
-        data = storage.get(key)
-    except MissingFile:
-        raise NotFound("no such media file") from None
+    resources = resources_of(request.app)
+    assert resources is not None
+    library = resources.part(MediaLibrary)
+    ranged = "range" in request.headers
+    data = None if ranged else library.served.get(key)
+    if data is None:
+        storage = library.storage
+        if isinstance(storage, LocalStorage):
+            path = storage.path(key)
+            data = None if ranged else await run_in_threadpool(_small_file, path)
+            if data is None:  # large, ranged or missing: streamed from the file
+                if not await run_in_threadpool(path.is_file):
+                    raise NotFound("no such media file")
+                return FileResponse(path, media_type=content_type, headers=headers)
+        else:
+            try:
+                data = await run_in_threadpool(storage.get, key)
+            except MissingFile:
+                raise NotFound("no such media file") from None
+        library.served.put(key, data)
     return Response(data, media_type=content_type, headers=headers)
+
+
+def _small_file(path: pathlib.Path) -> bytes | None:
+    """The file's bytes if it is small enough to keep in memory (None otherwise, or when
+    there is no such file)."""
+    try:
+        with path.open("rb") as file:
+            if os.fstat(file.fileno()).st_size > SMALL_FILE_BYTES:
+                return None
+            return file.read()
+    except FileNotFoundError:
+        return None

@@ -244,7 +244,7 @@ def _recrop(
     media.focal_x, media.focal_y = focal
     # A crop can be the very file of a width (a 16:9 picture's 16:9 crop): it stays.
     gone = sorted({f["key"] for f in old} - {f["key"] for f in media.files})
-    after_commit(session, lambda: library.storage.delete(gone))
+    after_commit(session, lambda: library.remove(gone))
     return gone
 
 
@@ -286,7 +286,7 @@ def delete_media(session: Session, library: MediaLibrary, media_id: int, *, deta
         session,
         MediaChanged(media_id, tuple(articles), utc_now(), deleted=True, removed_keys=tuple(keys)),
     )
-    after_commit(session, lambda: library.storage.delete(keys))
+    after_commit(session, lambda: library.remove(keys))
 
 
 def _articles_using(session: Session, media_id: int) -> list[int]:
