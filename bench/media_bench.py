@@ -19,9 +19,7 @@ run as root.
 
 import argparse
 import io
-import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
