@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from html import escape
 from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
@@ -13,6 +14,7 @@ from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, media_files
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.models.media import file_url
 from app.taxonomy.schemas import TermRef
+from app.text.html import replace_media_images
 
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 # Primary language subtags written right to left.
@@ -107,8 +109,57 @@ class ArticlePublic(ArticleListItem):
     @classmethod
     def from_article(cls, article: Article) -> "ArticlePublic":
         return cls.model_validate(
-            {**_article_fields(article), "body": article.body, "deleted_at": article.deleted_at}
+            {
+                **_article_fields(article),
+                "body": body_with_pictures(article),
+                "deleted_at": article.deleted_at,
+            }
         )
+
+
+# What a body's picture fills (the layout's column, unless the editor says otherwise).
+DEFAULT_SIZES = "(max-width: 768px) 100vw, 768px"
+# The widest file a browser without srcset support gets.
+FALLBACK_WIDTH = 1280
+
+
+def body_with_pictures(article: Article) -> str:
+    """The body, each picture of the media library given its files: `src` (JPEG or PNG),
+    `srcset` (WebP at every width), `sizes`, `width`, `height`, `alt` (the picture's
+    unless the body gives one), `loading="lazy"`. A picture deleted since is left out."""
+    if "data-media-id" not in article.body:
+        return article.body
+    pictures = {media.id: media for media in article.body_media}
+
+    def img(media_id: int, attributes: dict[str, str]) -> str:
+        media = pictures.get(media_id)
+        if media is None:
+            return ""
+        widths = sorted((f for f in media.files if f["kind"] == "width"), key=_width)
+        fallback = [f for f in widths if f["content_type"] != "image/webp"]
+        src = max((f for f in fallback if f["width"] <= FALLBACK_WIDTH), key=_width, default=None)
+        filled = {
+            "src": file_url((src or media.original)["key"]),
+            "srcset": ", ".join(
+                f"{file_url(f['key'])} {f['width']}w"
+                for f in widths
+                if f["content_type"] == "image/webp"
+            ),
+            "sizes": attributes.get("sizes") or DEFAULT_SIZES,
+            "width": str(media.width),
+            "height": str(media.height),
+            "alt": attributes.get("alt") or media.alt,
+            "loading": "lazy",
+            "decoding": "async",
+            "data-media-id": str(media_id),
+        }
+        return "<img " + " ".join(f'{k}="{escape(v)}"' for k, v in filled.items()) + ">"
+
+    return replace_media_images(article.body, img)
+
+
+def _width(file: dict[str, Any]) -> int:
+    return int(file["width"])
 
 
 class ArticlePage(Page[ArticleListItem]):

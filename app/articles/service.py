@@ -38,6 +38,7 @@ from app.core.params import ID_MAX
 from app.models import (
     Article,
     ArticleAuthor,
+    ArticleMedia,
     ArticleRevision,
     ArticleSlugRedirect,
     ArticleStatus,
@@ -54,6 +55,7 @@ from app.text.arabic import search_key
 from app.text.html import (
     derive_excerpt,
     html_to_text,
+    media_ids,
     reading_time_minutes,
     sanitize_html,
     word_count,
@@ -345,6 +347,7 @@ def create_article(
                 session.add(article)
                 session.flush()
                 _link_terms(session, article, terms)
+                _link_body_media(session, article)
                 session.flush()
         except IntegrityError:
             if data.slug is not None or not _slug_taken(session, slug):
@@ -387,6 +390,8 @@ def update_article(
             article.category_id = terms.category_id
         article.updated_at = now
         _link_terms(session, article, terms)
+        if "body" in fields:
+            _link_body_media(session, article)
     publish(session, ArticleChanged(article, before, now))
     return get_article_for_edit(session, article_id)
 
@@ -572,6 +577,26 @@ def _resolve_terms(session: Session, terms: dict[str, Any]) -> _Terms:
             else None
         ),
     )
+
+
+def _link_body_media(session: Session, article: Article) -> None:
+    """Record the media library's pictures the (flushed) body shows; one that is not in
+    the library is a 422."""
+    article_id = _id(article)
+    ids = media_ids(article.body)
+    found = (
+        set(session.exec(select(Media.id).where(col(Media.id).in_(ids))).all()) if ids else set()
+    )
+    missing = [media_id for media_id in ids if media_id not in found]
+    if missing:
+        raise InvalidInput(
+            "the body shows pictures not in the media library: "
+            + ", ".join(f"data-media-id={media_id}" for media_id in missing),
+            field=("body",),
+        )
+    session.execute(delete(ArticleMedia).where(col(ArticleMedia.article_id) == article_id))
+    session.add_all(ArticleMedia(article_id=article_id, media_id=media_id) for media_id in ids)
+    session.expire(article, ["body_media"])
 
 
 def _link_terms(session: Session, article: Article, terms: _Terms) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, or_, select
 
 from app.core.clock import utc_now
@@ -26,7 +26,7 @@ from app.media.images import ImageRefused, Processed, Recipe, Rendition, crops_o
 from app.media.library import MediaLibrary
 from app.media.schemas import FocalPoint, MediaUpdate
 from app.media.storage import KEY_PATTERN, key_for
-from app.models import Article, Author
+from app.models import Article, ArticleMedia, Author
 from app.models.media import Media
 from app.text.arabic import search_key
 
@@ -183,6 +183,7 @@ def list_media(
     if unused is not None:
         used = or_(
             col(Media.id).in_(select(Article.featured_image_media_id)),
+            col(Media.id).in_(select(ArticleMedia.media_id)),
             col(Media.id).in_(select(Author.avatar_media_id)),
         )
         stmt = stmt.where(~used if unused else used)
@@ -273,6 +274,7 @@ def delete_media(session: Session, library: MediaLibrary, media_id: int, *, deta
             .where(col(Article.featured_image_media_id) == media.id)
             .values(featured_image_media_id=None)
         )
+        session.execute(delete(ArticleMedia).where(col(ArticleMedia.media_id) == media.id))
     if authors:
         session.execute(
             update(Author)
@@ -290,8 +292,11 @@ def delete_media(session: Session, library: MediaLibrary, media_id: int, *, deta
 
 
 def _articles_using(session: Session, media_id: int) -> list[int]:
-    stmt = select(Article.id).where(Article.featured_image_media_id == media_id)
-    return [article_id for article_id in session.exec(stmt).all() if article_id is not None]
+    """The articles showing the picture, as their featured image or in their body."""
+    featured = select(Article.id).where(Article.featured_image_media_id == media_id)
+    in_body = select(ArticleMedia.article_id).where(ArticleMedia.media_id == media_id)
+    ids = {*session.exec(featured).all(), *session.exec(in_body).all()}
+    return sorted(article_id for article_id in ids if article_id is not None)
 
 
 def sweep(session: Session, library: MediaLibrary, *, grace: timedelta = SWEEP_GRACE) -> list[str]:

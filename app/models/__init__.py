@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 from app.models.article import (
     Article,
     ArticleAuthor,
+    ArticleMedia,
     ArticleRevision,
     ArticleSlugRedirect,
     ArticleStatus,
@@ -45,6 +46,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "ArticleAuthor",
+    "ArticleMedia",
     "ArticleRevision",
     "ArticleSlugRedirect",
     "ArticleStatus",

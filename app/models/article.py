@@ -32,6 +32,17 @@ class ArticleTag(SQLModel, table=True):
     tag_id: int = Field(foreign_key="tag.id", primary_key=True, ondelete="RESTRICT")
 
 
+class ArticleMedia(SQLModel, table=True):
+    """A picture of the media library that an article's body shows (``<img
+    data-media-id>``): kept on every write of the body."""
+
+    __tablename__ = "article_media"
+    __table_args__ = (Index(None, "media_id"),)
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
+    media_id: int = Field(foreign_key="media.id", primary_key=True, ondelete="CASCADE")
+
+
 class ArticleAuthor(SQLModel, table=True):
     """A byline: ``position`` keeps the authors in the order the editor gave them."""
 
@@ -113,6 +124,10 @@ class Article(Timestamped, table=True):
     category: Category | None = Relationship()
     # Loaded with the article, always: every answer that shows an article shows its picture.
     featured_media: Media | None = Relationship(sa_relationship_kwargs={"lazy": "joined"})
+    # Loaded when the body is shown, and holds pictures.
+    body_media: list[Media] = Relationship(
+        link_model=ArticleMedia, sa_relationship_kwargs={"viewonly": True}
+    )
     tags: list[Tag] = Relationship(
         link_model=ArticleTag, sa_relationship_kwargs={"order_by": "Tag.id", "viewonly": True}
     )

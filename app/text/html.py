@@ -2,6 +2,7 @@
 
 import math
 import re
+from collections.abc import Callable
 from html import unescape
 
 import nh3
@@ -14,7 +15,8 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "*": {"dir", "lang"},
     "a": {"href", "title"},
-    "img": {"src", "alt", "width", "height"},
+    # data-media-id: a picture of the media library, whose files the API fills in.
+    "img": {"src", "alt", "width", "height", "sizes", "data-media-id"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
 }
@@ -74,3 +76,24 @@ def derive_excerpt(text: str, *, max_length: int = EXCERPT_LENGTH) -> str:
 
 def reading_time_minutes(words: int) -> int:
     return max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
+
+
+# An <img> of the media library in sanitised HTML (nh3 writes attributes double-quoted).
+_MEDIA_IMAGE = re.compile(r'<img\b(?=[^>]*\sdata-media-id="([0-9]{1,10})")([^>]*)>')
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+
+
+def media_ids(html: str) -> list[int]:
+    """The media library's pictures an (already sanitised) body shows, in order, once."""
+    return list(dict.fromkeys(int(found[0]) for found in _MEDIA_IMAGE.findall(html)))
+
+
+def replace_media_images(html: str, replace: Callable[[int, dict[str, str]], str]) -> str:
+    """Each ``<img data-media-id>`` of a sanitised body replaced by what ``replace`` makes
+    of its id and its attributes (unescaped)."""
+
+    def one(match: re.Match[str]) -> str:
+        attributes = {name: unescape(value) for name, value in _ATTRIBUTE.findall(match[2])}
+        return replace(int(match[1]), attributes)
+
+    return _MEDIA_IMAGE.sub(one, html)

@@ -535,3 +535,71 @@ class TestAuthorAvatars:
 
         assert response.status_code == 422
         assert session.exec(select(Author)).all() == []
+
+
+class TestBodyPictures:
+    @pytest.fixture
+    def writer(self, session: Session) -> dict[str, str]:
+        return bearer(make_token(session, Scope.articles_write, Scope.media_write))
+
+    def test_a_picture_in_the_body_is_answered_with_its_files(
+        self, client: TestClient, writer: dict
+    ) -> None:
+        picture = upload(client, writer, pictures.jpeg(1000, 600), alt="ساحة & سوق").json()
+        media_id = picture["id"]
+        body = (
+            f'<p>قبل الصورة</p><img data-media-id="{media_id}">'
+            f'<img data-media-id="{media_id}" alt="بديل" sizes="50vw" src="https://x.example/a.jpg">'
+        )
+
+        created = client.post(
+            "/v1/articles",
+            json={"title": "صور السوق", "status": "published", "body": body},
+            headers=writer,
+        )
+
+        assert created.status_code == 201, created.text
+        files = {
+            (f["content_type"], f["width"]): f["url"]
+            for f in picture["renditions"]
+            if f["kind"] == "width"
+        }
+        srcset = ", ".join(f"{files['image/webp', w]} {w}w" for w in (320, 640, 960))
+
+        def img(alt: str, sizes: str) -> str:
+            return (
+                f'<img src="{files["image/jpeg", 960]}" srcset="{srcset}" sizes="{sizes}" '
+                f'width="1000" height="600" alt="{alt}" loading="lazy" decoding="async" '
+                f'data-media-id="{media_id}">'
+            )
+
+        public = client.get(f"/v1/articles/{created.json()['id']}").json()
+        assert public["body"] == (
+            "<p>قبل الصورة</p>"
+            + img("ساحة &amp; سوق", "(max-width: 768px) 100vw, 768px")
+            + img("بديل", "50vw")
+        )
+        assert client.get("/v1/media?unused=true", headers=writer).json()["data"] == []
+        refused = client.delete(f"/v1/media/{media_id}", headers=writer)
+        assert refused.status_code == 409
+        assert "used by 1 article" in refused.json()["detail"]
+
+        client.delete(f"/v1/media/{media_id}?detach=true", headers=writer)
+        assert client.get(f"/v1/articles/{created.json()['id']}").json()["body"] == (
+            "<p>قبل الصورة</p>"
+        )
+
+    def test_a_body_showing_a_picture_not_in_the_library_is_422(
+        self, client: TestClient, session: Session, writer: dict
+    ) -> None:
+        response = client.post(
+            "/v1/articles",
+            json={"title": "خبر", "body": '<p>نص</p><img data-media-id="77">'},
+            headers=writer,
+        )
+
+        assert response.status_code == 422
+        assert response.json()["detail"] == (
+            "the body shows pictures not in the media library: data-media-id=77"
+        )
+        assert session.exec(select(Article)).all() == []
