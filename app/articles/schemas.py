@@ -2,7 +2,6 @@
 
 from datetime import datetime
 from enum import StrEnum
-from html import escape
 from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
@@ -14,7 +13,7 @@ from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, media_files
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.models.media import file_url
 from app.taxonomy.schemas import TermRef
-from app.text.html import replace_media_images
+from app.text.html import image_tag, replace_images
 
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 # Primary language subtags written right to left.
@@ -129,10 +128,12 @@ def body_with_pictures(article: Article) -> str:
     unless the body gives one), `loading="lazy"`. A picture deleted since is left out."""
     if "data-media-id" not in article.body:
         return article.body
-    pictures = {media.id: media for media in article.body_media}
+    pictures = {str(media.id): media for media in article.body_media}
 
-    def img(media_id: int, attributes: dict[str, str]) -> str:
-        media = pictures.get(media_id)
+    def img(attributes: dict[str, str]) -> str | None:
+        if "data-media-id" not in attributes:
+            return None
+        media = pictures.get(attributes["data-media-id"])
         if media is None:
             return ""
         widths = sorted((f for f in media.files if f["kind"] == "width"), key=_width)
@@ -151,11 +152,11 @@ def body_with_pictures(article: Article) -> str:
             "alt": attributes.get("alt") or media.alt,
             "loading": "lazy",
             "decoding": "async",
-            "data-media-id": str(media_id),
+            "data-media-id": attributes["data-media-id"],
         }
-        return "<img " + " ".join(f'{k}="{escape(v)}"' for k, v in filled.items()) + ">"
+        return image_tag(filled)
 
-    return replace_media_images(article.body, img)
+    return replace_images(article.body, img)
 
 
 def _width(file: dict[str, Any]) -> int:

@@ -63,6 +63,7 @@ from app.importer.convert import (
     plain_text,
     term_slug,
 )
+from app.importer.media import MediaTally, SiteMedia
 from app.importer.wordpress import WpAttachment, WpAuthor, WpComment, WpPost, WpTerm
 from app.models import (
     Article,
@@ -77,6 +78,7 @@ from app.models import (
 )
 from app.taxonomy.schemas import AuthorCreate, AuthorUpdate, TermCreate, TermUpdate
 from app.taxonomy.service import create_term, update_term
+from app.text.html import sanitize_html
 from app.text.slugs import cut_at_word, slugify, with_suffix
 
 Sticky = Literal["breaking", "exclusive", "none"]
@@ -114,6 +116,8 @@ class Report:
         }
     )
     notes: list[str] = field(default_factory=list)
+    # The pictures brought into the media library (--media).
+    media: MediaTally | None = None
 
     @property
     def failed(self) -> int:
@@ -130,6 +134,13 @@ class Report:
         for kind, t in self.kinds.items():
             rows += [f"skipped {kind}: {n} {reason}" for reason, n in sorted(t.skipped.items())]
             rows += [f"failed {kind}: {reason}" for reason in t.failed]
+        if self.media is not None:
+            m = self.media
+            rows.append(
+                f"pictures: {m.fetched} brought in, {m.reused} already in the library, "
+                f"{len(m.failed)} not to be had (their articles keep the address)"
+            )
+            rows += [f"picture not brought in: {reason}" for reason in m.failed]
         rows += [f"note: {note}" for note in self.notes]
         return rows
 
@@ -147,12 +158,15 @@ class WordPressImporter:
         dry_run: bool = False,
         sticky: Sticky = "breaking",
         media: dict[int, WpAttachment] | None = None,
+        pictures: SiteMedia | None = None,
     ) -> None:
         self.session = session
         self.dry_run = dry_run
         self.sticky = sticky
         self.media = media or {}
-        self.report = Report()
+        # Where the pictures go when they come into the library too (--media).
+        self.pictures = pictures
+        self.report = Report(media=pictures.tally if pictures is not None else None)
         self.source = self._source(site)
         # WordPress's term slugs and author keys → Akhbar slugs, for the posts that follow.
         self._terms: dict[tuple[str, str], str] = {}
@@ -302,6 +316,8 @@ class WordPressImporter:
         category, tags, flags = self._post_terms(post)
         author = self._authors.get(post.author)
         image = post.image or self.media.get(post.thumbnail_id)
+        if self.pictures is not None:
+            body = self.pictures.body(sanitize_html(body), fallback_alt=title)
         fields: dict[str, Any] = {
             "title": title,
             "slug": slug,
@@ -316,11 +332,18 @@ class WordPressImporter:
             **flags,
         }
         if image is not None and image.url:
-            fields["featured_image"] = {
-                "url": image.url,
-                "alt": plain_line(image.alt)[:400] or None,
-                "caption": cut_at_word(plain_text(image.caption), EXCERPT_MAX) or None,
-            }
+            alt = plain_line(image.alt)[:400] or None
+            caption = cut_at_word(plain_text(image.caption), EXCERPT_MAX) or None
+            media_id = (
+                self.pictures.picture(image.url, alt=alt or title, caption=caption)
+                if self.pictures is not None
+                else None
+            )
+            fields["featured_image"] = (
+                {"media_id": media_id}
+                if media_id is not None
+                else {"url": image.url, "alt": alt, "caption": caption}
+            )
         return fields, old_slug
 
     def _post_terms(self, post: WpPost) -> tuple[str | None, list[str], dict[str, bool]]:

@@ -3,7 +3,7 @@
 import math
 import re
 from collections.abc import Callable
-from html import unescape
+from html import escape, unescape
 
 import nh3
 
@@ -78,22 +78,37 @@ def reading_time_minutes(words: int) -> int:
     return max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
 
 
-# An <img> of the media library in sanitised HTML (nh3 writes attributes double-quoted).
-_MEDIA_IMAGE = re.compile(r'<img\b(?=[^>]*\sdata-media-id="([0-9]{1,10})")([^>]*)>')
+# An <img> in sanitised HTML (nh3 writes attributes double-quoted), and one of the media
+# library (``data-media-id``: its id).
+_IMAGE = re.compile(r"<img\b([^>]*)>")
+_MEDIA_ID = re.compile(r'\sdata-media-id="([0-9]{1,10})"')
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 
 
 def media_ids(html: str) -> list[int]:
     """The media library's pictures an (already sanitised) body shows, in order, once."""
-    return list(dict.fromkeys(int(found[0]) for found in _MEDIA_IMAGE.findall(html)))
+    return list(
+        dict.fromkeys(
+            int(found[1])
+            for image in _IMAGE.finditer(html)
+            if (found := _MEDIA_ID.search(image[1]))
+        )
+    )
 
 
-def replace_media_images(html: str, replace: Callable[[int, dict[str, str]], str]) -> str:
-    """Each ``<img data-media-id>`` of a sanitised body replaced by what ``replace`` makes
-    of its id and its attributes (unescaped)."""
+def replace_images(html: str, replace: Callable[[dict[str, str]], str | None]) -> str:
+    """Each ``<img>`` of a sanitised body replaced by what ``replace`` makes of its
+    attributes (unescaped); left as it is where that is None."""
 
     def one(match: re.Match[str]) -> str:
-        attributes = {name: unescape(value) for name, value in _ATTRIBUTE.findall(match[2])}
-        return replace(int(match[1]), attributes)
+        attributes = {name: unescape(value) for name, value in _ATTRIBUTE.findall(match[1])}
+        made = replace(attributes)
+        return match[0] if made is None else made
 
-    return _MEDIA_IMAGE.sub(one, html)
+    return _IMAGE.sub(one, html)
+
+
+def image_tag(attributes: dict[str, str]) -> str:
+    return (
+        "<img " + " ".join(f'{name}="{escape(value)}"' for name, value in attributes.items()) + ">"
+    )

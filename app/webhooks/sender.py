@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import h11
 
 from app.core.clock import utc_now
+from app.http.outbound import UnsafeTarget, resolve_target
 from app.webhooks.signing import signed_headers
-from app.webhooks.targets import UnsafeTarget, resolve_target
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "Akhbar-Webhooks/1.0"

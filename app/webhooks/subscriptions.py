@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 from app.core.clock import utc_now
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import cut_page, decode_cursor
+from app.http.outbound import UnsafeTarget, check_url, is_public
 from app.models import WebhookSubscription
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
 from app.webhooks.signing import new_secret
-from app.webhooks.targets import UnsafeTarget, check_url, is_public
 
 
 def check_target(url: str, *, allow_private: bool) -> None:

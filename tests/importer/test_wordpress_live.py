@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.core.config import PROJECT_ROOT, Settings
-from app.models import Article
+from app.models import Article, Media
+from tests.media import pictures
 from tests.server import akhbar, free_port
 
 HARNESS = next(
@@ -172,3 +173,65 @@ def test_a_live_site_comes_over_through_its_rest_api_and_again_only_what_changed
     assert titles[-1] == "خبر كتب بعد الاستيراد"
     assert len(titles) == 13
     assert int(new_id) > 0
+
+
+def wp_upload(env: dict[str, str], data: bytes, name: str, alt: str) -> int:
+    """A picture uploaded to the WordPress media library, as an editor's upload is."""
+    path = Path(env["BENCH_WORK"]) / name
+    path.write_bytes(data)
+    return int(
+        wp_php(
+            env,
+            "require_once ABSPATH . 'wp-admin/includes/file.php';\n"
+            "require_once ABSPATH . 'wp-admin/includes/media.php';\n"
+            "require_once ABSPATH . 'wp-admin/includes/image.php';\n"
+            f"$id = media_handle_sideload(['name' => '{name}', 'tmp_name' => '{path}'], 0);\n"
+            "if (is_wp_error($id)) { fwrite(STDERR, $id->get_error_message()); exit(1); }\n"
+            f"update_post_meta($id, '_wp_attachment_image_alt', '{alt}');\n"
+            "echo $id;",
+        )
+    )
+
+
+def test_a_live_sites_pictures_come_into_the_media_library(
+    wordpress: tuple[str, dict[str, str]],
+    settings: Settings,
+    client: TestClient,
+    session: Session,
+) -> None:
+    base, env = wordpress
+    first_post, second_post = (post["id"] for post in wp_get(base, "/posts?per_page=2"))
+    featured = wp_upload(env, pictures.jpeg(1600, 1000), "souq.jpg", "سوق المدينة القديمة")
+    in_body = wp_upload(env, pictures.png(900, 600), "map.png", "خريطة المدينة")
+    wp_php(env, f"set_post_thumbnail({first_post}, {featured});")
+    body_url = wp_get(base, f"/media/{in_body}")["source_url"]
+    wp_php(
+        env,
+        f"wp_update_post(['ID' => {second_post}, 'post_content' => "
+        f'\'<p>قبل الخريطة</p><img src="{body_url}" alt="خريطة"><p>بعدها</p>\']);',
+    )
+    options = ("--media", "--media-from-private-addresses")  # the site is on loopback
+
+    first = akhbar(
+        "import", "wordpress", "--url", base, *options, database_url=settings.database_url
+    )
+
+    assert "pictures: 2 brought in, 0 already in the library, 0 not to be had" in first.stdout
+    by_title = {a["title"]: a for a in client.get("/v1/articles?limit=100").json()["data"]}
+    shown = by_title[html.unescape(wp_get(base, f"/posts/{first_post}")["title"]["rendered"])]
+    image = shown["featured_image"]
+    assert (image["width"], image["height"], image["alt"]) == (1600, 1000, "سوق المدينة القديمة")
+    assert client.get(image["url"]).status_code == 200
+    second = wp_get(base, f"/posts/{second_post}")
+    article_id = by_title[html.unescape(second["title"]["rendered"])]["id"]
+    body = client.get(f"/v1/articles/{article_id}").json()["body"]
+    assert body_url not in body
+    assert 'alt="خريطة"' in body
+    assert 'srcset="' in body
+    assert len(session.exec(select(Media)).all()) == 2
+
+    again = akhbar(
+        "import", "wordpress", "--url", base, *options, database_url=settings.database_url
+    )
+
+    assert "pictures: 0 brought in, 2 already in the library" in again.stdout

@@ -3,7 +3,7 @@ resolves to."""
 
 import pytest
 
-from app.webhooks.targets import UnsafeTarget, check_url, resolve_target
+from app.http.outbound import UnsafeTarget, check_url, resolve_target
 
 
 @pytest.mark.parametrize(
