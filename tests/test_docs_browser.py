@@ -8,14 +8,18 @@ browser, before it is a request, and ReDoc then shows no logo.)
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
-from tests.server import running_server
+from tests.media import pictures
+from tests.server import akhbar, running_server
 
 CHROMIUM = os.environ.get("AKHBAR_TEST_CHROMIUM") or shutil.which("chromium")
 # The flags keep Chromium from calling home; without them its own background requests
@@ -53,6 +57,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def offline_page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
     """A page that can reach the app and nothing else; the list collects what it tried."""
+    with _offline(browser, base_url) as page_and_tries:
+        yield page_and_tries
+
+
+@contextmanager
+def _offline(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
     app_host = urlsplit(base_url).netloc
     elsewhere: list[str] = []
 
@@ -100,3 +110,41 @@ class TestDocsPagesOffline:
         assert page.locator("h2", has_text="Get an article").count() == 1
         expect(page.locator("img[alt='redocly logo']")).to_have_count(0)
         assert sorted(set(elsewhere)) == []
+
+    def test_swagger_ui_uploads_a_picture(self, browser: Browser, tmp_path: Path) -> None:
+        """The multipart form of `POST /v1/media` is documented well enough that Swagger
+        UI offers a file chooser and sends it."""
+        url = f"sqlite:///{tmp_path / 'akhbar.db'}"
+        akhbar("migrate", database_url=url)
+        made = akhbar(
+            "tokens", "create", "--name", "docs", "--scope", "media:write", database_url=url
+        )
+        secret = made.stdout.splitlines()[-1].strip()
+        with running_server(url) as base, _offline(browser, base) as (page, elsewhere):
+            page.goto(f"{base}/docs")
+            page.locator("button.authorize").first.click()
+            page.locator(".auth-container input").first.fill(secret)
+            page.locator(".auth-btn-wrapper button.authorize").click()
+            page.locator("button.btn-done").click()
+            operation = page.locator("#operations-media-upload_media")
+            operation.locator(".opblock-summary").click()
+            operation.locator("button.try-out__btn").click()
+            operation.locator("input[type=file]").set_input_files(
+                files=[
+                    {
+                        "name": "souq.jpg",
+                        "mimeType": "image/jpeg",
+                        "buffer": pictures.jpeg(400, 300),
+                    }
+                ]
+            )
+            operation.locator("tr[data-param-name=alt] input, input[placeholder^=alt]").first.fill(
+                "سوق المدينة"
+            )
+            operation.locator("button.execute").click()
+            status = operation.locator(".live-responses-table tr.response .response-col_status")
+            expect(status).to_have_text("201", timeout=15_000)
+        assert sorted(set(elsewhere)) == []
+        with sqlite3.connect(tmp_path / "akhbar.db") as database:
+            rows = database.execute("SELECT alt, width, height FROM media").fetchall()
+        assert rows == [("سوق المدينة", 400, 300)]

@@ -1,9 +1,9 @@
 """The media library as the API shows it."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from fastapi import UploadFile
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.core.fields import AltText, Excerpt, Name
 from app.core.pagination import Page
@@ -138,6 +138,15 @@ class MediaUpdate(BaseModel):
     caption: Excerpt | None = None
     credit: Name | None = None
     focal_point: FocalPoint | None = None
+
+    @model_validator(mode="after")
+    def _alt_and_focal_point_are_not_null(self) -> Self:
+        nulls = {"alt", "focal_point"} & {
+            name for name in self.model_fields_set if getattr(self, name) is None
+        }
+        if nulls:
+            raise ValueError(f"cannot be null: {', '.join(sorted(nulls))}")
+        return self
 
 
 def media_files(media: Media) -> list[MediaFile]:

@@ -101,7 +101,7 @@ def add_media(
     session.flush()  # the id names the files
     assert media.id is not None
     media.files = _store(session, library, media.id, processed.renditions)
-    media.total_bytes = sum(f["bytes"] for f in media.files)
+    media.total_bytes = _stored_bytes(media.files)
     session.flush()
     return media
 
@@ -155,6 +155,11 @@ def _store(
             }
         )
     return files
+
+
+def _stored_bytes(files: list[dict[str, Any]]) -> int:
+    """The bytes of the distinct files (a small picture's width is its original)."""
+    return sum({f["key"]: f["bytes"] for f in files}.values())
 
 
 def _text_key(alt: str, caption: str | None) -> str:
@@ -241,7 +246,7 @@ def _recrop(
     old = [f for f in media.files if f["kind"] == "crop"]
     new = _store(session, library, media.id, crops)
     media.files = [f for f in media.files if f["kind"] != "crop"] + new
-    media.total_bytes = sum(f["bytes"] for f in media.files)
+    media.total_bytes = _stored_bytes(media.files)
     media.focal_x, media.focal_y = focal
     # A crop can be the very file of a width (a 16:9 picture's 16:9 crop): it stays.
     gone = sorted({f["key"] for f in old} - {f["key"] for f in media.files})

@@ -93,7 +93,7 @@ class TestUploadMedia:
 
         row = session.exec(select(Media)).one()
         assert row.checksum
-        assert row.total_bytes == sum(f["bytes"] for f in body["renditions"])
+        assert row.total_bytes == sum({f["url"]: f["bytes"] for f in body["renditions"]}.values())
         metrics = client.get("/metrics").text
         assert 'akhbar_media_uploads_total{format="jpeg"} 1.0' in metrics
         assert f"akhbar_media_stored_bytes_total {float(row.total_bytes)}" in metrics
@@ -335,7 +335,13 @@ class TestUpdateMedia:
     def test_bad_input_changes_nothing(self, client: TestClient, editor: dict) -> None:
         body = upload(client, editor, pictures.jpeg(300, 200)).json()
 
-        for change in ({"focal_point": {"x": 1.5, "y": 0}}, {"alt": ""}, {"width": 3}):
+        for change in (
+            {"focal_point": {"x": 1.5, "y": 0}},
+            {"alt": ""},
+            {"alt": None},
+            {"focal_point": None},
+            {"width": 3},
+        ):
             response = client.patch(f"/v1/media/{body['id']}", json=change, headers=editor)
             assert response.status_code == 422
         assert client.get(f"/v1/media/{body['id']}", headers=editor).json() == body
