@@ -99,6 +99,7 @@ SVG_WITH_SCRIPT = (
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 HTML = b"<!DOCTYPE html><html><body>not a picture</body></html>"
 EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

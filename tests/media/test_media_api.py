@@ -111,6 +111,22 @@ class TestUploadMedia:
         assert _sizes(body, "width", "image/png") == [(640, 366), (320, 183)]
         assert Image.open(io.BytesIO(client.get(body["url"]).content)).mode == "RGBA"
 
+    @pytest.mark.parametrize(
+        ("format_", "family"),
+        [("WEBP", "image/jpeg"), ("AVIF", "image/jpeg"), ("GIF", "image/png")],
+    )
+    def test_webp_avif_and_still_gif_are_taken(
+        self, client: TestClient, editor: dict, format_: str, family: str
+    ) -> None:
+        data = pictures.encode(pictures.drawing(700, 500), format_)
+
+        response = upload(client, editor, data, filename="x.bin")
+
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert (body["format"], body["width"], body["height"]) == (format_.lower(), 700, 500)
+        assert _sizes(body, "width", family) == [(640, 457), (320, 229)]
+
     def test_a_small_picture_is_never_upscaled(self, client: TestClient, editor: dict) -> None:
         body = upload(client, editor, pictures.jpeg(200, 100)).json()
 
@@ -191,12 +207,13 @@ class TestHostileFiles:
             (pictures.PDF, 415, "the file is a PDF document"),
             (pictures.HTML, 415, "the file is an HTML document"),
             (pictures.EXECUTABLE, 415, "the file is an ELF executable"),
+            (pictures.HEIC, 415, "the file is a HEIC/HEIF image: export it as JPEG first"),
             (pictures.polyglot(), 422, "the file is a JPEG image that also holds markup"),
             (pictures.truncated_jpeg(), 422, "the file is a JPEG image that is truncated"),
             (pictures.png_header_only(100_000, 100_000), 422, "the image is 100000×100000"),
             (pictures.decompression_bomb(), 422, "the image is 10000×10000 (100,000,000 pixels)"),
         ],
-        ids=["svg", "pdf", "html", "elf", "polyglot", "truncated", "huge-header", "bomb"],
+        ids=["svg", "pdf", "html", "elf", "heic", "polyglot", "truncated", "huge-header", "bomb"],
     )
     def test_is_refused_and_nothing_is_stored(
         self,
