@@ -35,6 +35,7 @@ from app.core.errors import AkhbarError, Conflict, InvalidInput, NotFound, Preco
 from app.core.events import publish
 from app.core.pagination import cut_page, decode_cursor, parse_cursor_time
 from app.core.params import ID_MAX
+from app.media.service import find_media
 from app.models import (
     Article,
     ArticleAuthor,
@@ -320,7 +321,7 @@ def create_article(
     """
     now = now or utc_now()
     terms = _resolve_terms(session, data.model_dump(include=TERM_FIELDS))
-    _ensure_media_exists(session, data.featured_image)
+    _check_featured_media(session, data.featured_image)
     for _attempt in range(SLUG_ATTEMPTS):
         if data.slug is not None:
             _ensure_slug_free(session, data.slug, article_id=None)
@@ -374,7 +375,7 @@ def update_article(
     if article.deleted_at is not None:
         raise Conflict("the article is deleted: undelete it before editing")
     before = SeenArticle.of(article, now)
-    _ensure_media_exists(session, data.featured_image)
+    _check_featured_media(session, data.featured_image)
     fields = data.model_dump(exclude_unset=True)
     terms = _resolve_terms(session, {key: fields.pop(key) for key in TERM_FIELDS & fields.keys()})
     new_slug = fields.pop("slug", None)
@@ -517,15 +518,6 @@ def _keep_revision(
     )
 
 
-def _ensure_media_exists(session: Session, image: FeaturedImageIn | None) -> None:
-    media_id = image.media_id if image is not None else None
-    if media_id is not None and session.get(Media, media_id) is None:
-        raise InvalidInput(
-            f"no picture with id {media_id} in the media library",
-            field=("featured_image", "media_id"),
-        )
-
-
 def _apply(article: Article, fields: dict[str, Any], *, now: datetime) -> None:
     """Set plain fields; derive body text, counts, excerpt and publication time."""
     old_derived_excerpt = derive_excerpt(article.body_text) if article.body_text else None
@@ -577,6 +569,12 @@ def _resolve_terms(session: Session, terms: dict[str, Any]) -> _Terms:
             else None
         ),
     )
+
+
+def _check_featured_media(session: Session, image: FeaturedImageIn | None) -> None:
+    """A featured image from the library must be in it (422 otherwise)."""
+    if image is not None and image.media_id is not None:
+        find_media(session, image.media_id, field=("featured_image", "media_id"))
 
 
 def _link_body_media(session: Session, article: Article) -> None:

@@ -17,7 +17,8 @@ from app.core.db import savepoint
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.events import publish
 from app.core.pagination import cut_page, decode_cursor
-from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Media, Tag
+from app.media.service import find_media
+from app.models import Article, ArticleAuthor, ArticleTag, Author, Category, Tag
 from app.models.taxonomy import TaxonomyTerm
 from app.taxonomy.events import TermChanged
 from app.taxonomy.schemas import TermCreate, TermUpdate
@@ -150,10 +151,8 @@ def delete_term(session: Session, model: type[TermT], slug: str, *, detach: bool
 
 def _ensure_avatar_exists(session: Session, fields: dict[str, object]) -> None:
     media_id = fields.get("avatar_media_id")
-    if isinstance(media_id, int) and session.get(Media, media_id) is None:
-        raise InvalidInput(
-            f"no picture with id {media_id} in the media library", field=("avatar_media_id",)
-        )
+    if isinstance(media_id, int):
+        find_media(session, media_id, field=("avatar_media_id",))
 
 
 def _articles_using(session: Session, model: type[TaxonomyTerm], term_id: int) -> list[int]:
