@@ -57,6 +57,7 @@ def old_site() -> Iterator[OldSite]:
     site = OldSite()
     yield site
     site.server.shutdown()
+    site.server.server_close()
 
 
 @pytest.fixture
