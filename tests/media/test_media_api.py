@@ -1,6 +1,7 @@
 """Editors uploading, listing, changing and deleting pictures; the files as served."""
 
 import io
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -9,11 +10,14 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from app.auth.scopes import Scope
+from app.core.config import Settings
 from app.core.db import unit_of_work
+from app.main import create_app
 from app.media.library import MediaLibrary
 from app.media.service import sweep
 from app.media.storage import LocalStorage
 from app.models import Article, Author, Media
+from app.models.media import serve_files_from
 from tests.factories import bearer, make_article, make_author, make_token
 from tests.media import pictures
 from tests.media.conftest import stored, upload
@@ -626,3 +630,34 @@ class TestBodyPictures:
             "the body shows pictures not in the media library: data-media-id=77"
         )
         assert session.exec(select(Article)).all() == []
+
+
+class TestPublicUrl:
+    @pytest.fixture(autouse=True)
+    def served_by_akhbar_again(self) -> Iterator[None]:
+        """The base of file URLs is the process's: the next app sets its own."""
+        yield
+        serve_files_from(None)
+
+    def test_answers_carry_the_cdns_absolute_urls(
+        self, settings: Settings, session: Session
+    ) -> None:
+        cdn = settings.model_copy(update={"media_public_url": "https://cdn.example.com/pics/"})
+        editor = bearer(make_token(session, Scope.admin))
+        with TestClient(create_app(cdn)) as client:
+            body = upload(client, editor, pictures.jpeg(400, 300)).json()
+            article = client.post(
+                "/v1/articles",
+                json={
+                    "title": "خبر",
+                    "status": "published",
+                    "featured_image": {"media_id": body["id"]},
+                },
+                headers=editor,
+            ).json()
+
+        assert body["url"].startswith("https://cdn.example.com/pics/1/")
+        assert all(
+            f["url"].startswith("https://cdn.example.com/pics/1/") for f in body["renditions"]
+        )
+        assert article["featured_image"]["url"] == body["url"]
