@@ -276,7 +276,7 @@ def sweep_media(
     for key in strays:
         typer.echo(key)
     if apply:
-        library.storage.delete(strays)
+        library.remove(strays)
     verb = "removed" if apply else "would remove (run with --apply)"
     typer.echo(f"{len(strays)} stray file{'s' if len(strays) != 1 else ''}: {verb}", err=True)
 

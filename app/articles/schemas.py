@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, mo
 from app.core.fields import AltText, Body, Excerpt, Name, Slug, Title, WebUrl
 from app.core.pagination import Page, PageQuery, field_selection
 from app.core.params import Moment
-from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, media_files
+from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, media_embed
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.models.media import file_url
 from app.taxonomy.schemas import TermRef
@@ -172,16 +172,10 @@ def _featured_image(article: Article) -> dict[str, Any] | None:
     if media is not None:
         # The article's own alt, caption and credit, where it has them, else the picture's.
         return {
-            "media_id": media.id,
-            "url": file_url(media.original["key"]),
+            **dict(media_embed(media)),
             "alt": article.featured_image_alt or media.alt,
             "caption": article.featured_image_caption or media.caption,
             "credit": article.featured_image_credit or media.credit,
-            "width": media.width,
-            "height": media.height,
-            "renditions": media_files(media),
-            "placeholder": media.placeholder,
-            "dominant_color": media.dominant_color,
         }
     if not article.featured_image_url:
         return None
