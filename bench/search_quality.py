@@ -12,13 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlmodel import Session
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.core.config import Settings
-from app.core.db import create_db_engine
 from app.ops.migrations import upgrade_to_head
+from app.wiring import session_for
 from tests.conftest import create_postgres_database
 from tests.search.quality import (
     load_collection,
@@ -42,11 +40,10 @@ def main() -> None:
         )
         settings = Settings(database_url=url)
         upgrade_to_head(settings)
-        engine = create_db_engine(settings)
-        with Session(engine) as session:
+        # Opened as the app opens its sessions: creating an article announces it.
+        with session_for(settings) as session:
             keys = load_collection(session)
             results = run_queries(session, keys)
-        engine.dispose()
 
     for result in results:
         ranks = [result.ranked.index(k) + 1 if k in result.ranked else "-" for k in result.expected]

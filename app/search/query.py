@@ -45,12 +45,13 @@ def loosened(terms: list[Term]) -> list[Term]:
     return list(dict.fromkeys(Term((token,)) for term in terms for token in term.tokens))
 
 
-def fts5_match(terms: list[Term]) -> str:
-    """An FTS5 MATCH expression: every term required."""
+def fts5_match(terms: list[Term], phrases_in: str = "title excerpt body") -> str:
+    """An FTS5 MATCH expression: every term required (each phrase in one of the columns
+    ``phrases_in`` names)."""
     parts = []
     for term in terms:
         if term.is_phrase:
-            parts.append('{title excerpt body} : "' + " ".join(term.tokens) + '"')
+            parts.append(f'{{{phrases_in}}} : "' + " ".join(term.tokens) + '"')
         else:
             (token,) = term.tokens
             readings = " OR ".join(f'"{s}"' for s in sorted(stems(token)))
