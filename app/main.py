@@ -12,7 +12,7 @@ from app.articles.service import ArticleMoved
 from app.auth.router import router as tokens_router
 from app.comments.router import router as comments_router
 from app.comments.service import CommentPolicy
-from app.core.changes import commit_hooks, create_change_counter
+from app.core.changes import create_change_feed
 from app.core.config import Settings, load_settings
 from app.core.db import create_db_engine, session_gate
 from app.core.errors import install_error_handlers
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             streams_per_client=settings.ticker_streams_per_client,
             streams_max=settings.ticker_streams_max,
         )
-        counter = create_change_counter(settings)
+        feed = create_change_feed(settings)
         worker = DeliveryWorker(engine, settings) if settings.webhooks_worker else None
         resources = Resources(
             settings=settings,
@@ -86,9 +86,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=engine,
             session_gate=session_gate(engine),
             limiter=create_limiter(settings.redis_url, prefix=settings.redis_prefix),
-            change_counter=counter,
+            change_feed=feed,
             clock_changes=clock_changes(),
-            on_commit=[*commit_hooks(counter), *([worker.on_commit] if worker else [])],
+            on_commit=[
+                *([feed.heard_locally] if feed else []),
+                *([worker.on_commit] if worker else []),
+            ],
             parts={
                 CommentPolicy: CommentPolicy.from_settings(settings),
                 TickerWatcher: watcher,
@@ -98,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
         app.state.resources = resources
+        if feed is not None:
+            await feed.start()
         if worker is not None:
             worker.start()
         try:
@@ -105,8 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 await worker.stop()
-            if resources.change_counter is not None:
-                resources.change_counter.close()
+            if feed is not None:
+                await feed.aclose()
             if access_log is not None:
                 access_log.flush()
             await watcher.close()

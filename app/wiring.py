@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app import invalidation
 from app.articles import service as articles_service
 from app.articles import subscribers as articles
-from app.core.changes import commit_hooks, create_change_counter
 from app.core.config import Settings
 from app.core.db import create_db_engine, open_session
 from app.core.events import EventHandlers
@@ -32,6 +32,7 @@ def event_handlers() -> EventHandlers:
     search_index.subscribe(handlers)
     ticker.subscribe(handlers)  # an article's visibility changes the headlines linking it
     articles.subscribe(handlers)  # a term's change is a change of the articles showing it
+    invalidation.subscribe(handlers)  # what each change ends in the response caches
     return handlers
 
 
@@ -43,15 +44,12 @@ def clock_changes() -> list[Callable[[Session, datetime], datetime | None]]:
 @contextmanager
 def session_for(settings: Settings) -> Iterator[Session]:
     """A session outside any request (CLI, demo loader), on an engine of its own, whose
-    commits the servers' response caches hear of (on PostgreSQL, through Redis). Commit
-    through ``app.core.db.unit_of_work``."""
+    commits announce what they end as the app's do (app.core.changes). Commit through
+    ``app.core.db.unit_of_work``."""
     serve_files_from(settings.media_public_url)
     engine = create_db_engine(settings)
-    counter = None if settings.is_sqlite else create_change_counter(settings)
     try:
-        with open_session(engine, event_handlers(), on_commit=commit_hooks(counter)) as session:
+        with open_session(engine, event_handlers()) as session:
             yield session
     finally:
-        if counter is not None:
-            counter.close()
         engine.dispose()

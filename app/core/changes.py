@@ -1,89 +1,240 @@
-"""What tells a worker that something was committed, by any process: SQLite's own
-``data_version``, or on PostgreSQL a counter in Redis that each writing commit
-increments (a commit hook, wired by whoever opens the session). The response cache keeps
-an answer only while its counter has not moved."""
+"""What a commit changed of what the public sees, named by surrogate keys, and how every
+worker hears of it.
 
+A write names the keys of the answers it ends (``end_keys``; in the app, one subscriber
+of the domain events does it for every change: see app.wiring). The keys are announced
+inside the writing transaction, so they are heard when it commits and never if it rolls
+back:
+
+- SQLite: a row of ``cache_changes``. A worker sees that anything was committed by
+  ``PRAGMA data_version`` on a connection of its own (shared memory, no query), and only
+  then reads the rows it has not seen.
+- PostgreSQL: ``NOTIFY akhbar_changes``, delivered at commit to every worker, on every
+  machine, that LISTENs.
+
+A commit that ends no key (a pending comment, a token's last use, a webhook's
+bookkeeping) announces nothing. The worker that commits hears its own keys at once (a
+commit hook), before any announcement comes back. The response cache
+(app.http.response_cache) ends the entries that hold an ended key.
+"""
+
+import asyncio
 import contextlib
 import sqlite3
+from collections import deque
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Protocol
 
-import redis
+import psycopg
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from app.core.clock import utc_now
 from app.core.config import Settings
-from app.core.db import CommitHook, has_written
+
+# Ends every answer: what a change too large to list (or a lost announcement) ends.
+EVERYTHING = "*"
+# Not an answer: the next moment at which the clock alone changes an answer may have
+# moved (a scheduled article, a ticker window), and should be looked up again.
+CLOCK = "clock"
+CHANNEL = "akhbar_changes"
+# PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more.
+_MAX_PAYLOAD = 7900
+# How long announcements are kept in the SQLite table (a worker idle for longer than
+# this ends everything when it next looks).
+KEPT_FOR = timedelta(minutes=10)
+# The keys the current transaction ends, in ``session.info``.
+_ENDED = "akhbar.ended_keys"
+
+Heard = frozenset[str]
 
 
-class ChangeCounter(Protocol):
-    """What tells a worker that something was committed, by any process (see
-    app.http.response_cache, which keeps answers only while it has not moved)."""
-
-    def current(self) -> int | None:
-        """A number that changes whenever anything was committed; None if unknown."""
-
-    def close(self) -> None: ...
+def end_keys(session: OrmSession, keys: Iterable[str]) -> None:
+    """The current transaction ends the answers holding any of ``keys``, when it commits."""
+    session.info.setdefault(_ENDED, set()).update(keys)
 
 
-class SqliteChangeCounter:
-    """``PRAGMA data_version`` on a connection of its own: it changes when any other
-    connection, in any process, commits to the file."""
+def ended_keys(session: OrmSession) -> Heard:
+    """What the transaction being committed ends (read by commit hooks)."""
+    return frozenset(session.info.get(_ENDED, ()))
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _announce(session: OrmSession) -> None:
+    keys = session.info.get(_ENDED)
+    if not keys or session.in_nested_transaction():
+        return
+    payload = " ".join(sorted(keys))
+    if session.get_bind().dialect.name == "sqlite":
+        now = utc_now().replace(tzinfo=None)
+        row = session.execute(
+            text("INSERT INTO cache_changes (keys, at) VALUES (:keys, :at) RETURNING id"),
+            {"keys": payload, "at": now},
+        ).scalar_one()
+        # The newest row always stays: a worker tells from the oldest that it missed some.
+        session.execute(
+            text("DELETE FROM cache_changes WHERE at < :before AND id < :row"),
+            {"before": now - KEPT_FOR, "row": row},
+        )
+        return
+    if len(payload.encode()) > _MAX_PAYLOAD:
+        payload = EVERYTHING
+    session.execute(
+        text("SELECT pg_notify(:channel, :keys)"), {"channel": CHANNEL, "keys": payload}
+    )
+
+
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_rollback")
+def _forget(session: OrmSession) -> None:
+    # After app.core.db's commit hooks, which read them (registered first).
+    if not session.in_nested_transaction():
+        session.info.pop(_ENDED, None)
+
+
+class ChangeFeed(Protocol):
+    """What one worker hears of the keys ended by commits, its own and every other
+    process's (see the module docstring)."""
+
+    def poll(self) -> list[Heard] | None:
+        """The key sets announced since the last poll, oldest first; None while this
+        worker cannot hear announcements (nothing kept may be served then)."""
+
+    def heard_locally(self, session: Session) -> None:
+        """A commit hook (app.core.db.open_session): this worker's own commit."""
+
+    async def start(self) -> None:
+        """Begin listening (in the worker's event loop)."""
+
+    async def aclose(self) -> None: ...
+
+
+class _Feed:
+    def __init__(self) -> None:
+        # Filled by commit hooks (request threads) and the listener thread.
+        self._heard: deque[Heard] = deque()
+
+    def heard_locally(self, session: Session) -> None:
+        keys = ended_keys(session)
+        if keys:
+            self._heard.append(keys)
+
+    async def start(self) -> None:
+        pass
+
+    def _drain(self) -> list[Heard]:
+        heard = []
+        while self._heard:
+            heard.append(self._heard.popleft())
+        return heard
+
+
+class SqliteChangeFeed(_Feed):
+    """Announcements in the ``cache_changes`` table, read when ``data_version`` (which
+    moves when any other connection, in any process, commits to the file) has moved."""
 
     def __init__(self, path: str) -> None:
+        super().__init__()
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._version: int | None = None
+        self._seen = 0
 
-    def current(self) -> int | None:
+    def poll(self) -> list[Heard] | None:
         try:
-            return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+            version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+            if version == self._version:
+                return self._drain()
+            if self._version is None:  # the first look: nothing was kept before it
+                (newest,) = self._connection.execute("SELECT max(id) FROM cache_changes").fetchone()
+                self._version, self._seen = version, newest or 0
+                return self._drain()
+            rows = self._connection.execute(
+                "SELECT id, keys FROM cache_changes WHERE id > ? ORDER BY id", (self._seen,)
+            ).fetchall()
         except sqlite3.Error:
             return None
+        heard = self._drain()
+        if rows and rows[0][0] > self._seen + 1:
+            heard.append(frozenset({EVERYTHING}))  # some went unread: they were dropped
+        heard += [frozenset(keys.split()) for _, keys in rows]
+        self._version = version
+        self._seen = rows[-1][0] if rows else self._seen
+        return heard
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         self._connection.close()
 
 
-class RedisChangeCounter:
-    """A counter in Redis that every commit through this app's engine increments."""
+class PostgresChangeFeed(_Feed):
+    """``LISTEN akhbar_changes`` on a connection of its own, in the worker's event loop
+    (``start``). While that connection is lost, the worker hears nothing (``poll`` is
+    None); once it listens again, everything kept before is ended."""
 
-    def __init__(self, url: str, *, key: str) -> None:
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._key = key
+    APPLICATION_NAME = "akhbar-changes"
 
-    def current(self) -> int | None:
-        try:
-            return int(self._redis.get(self._key) or 0)
-        except redis.RedisError:
-            return None
+    def __init__(self, conninfo: str, *, retry_seconds: float = 0.5) -> None:
+        super().__init__()
+        self._conninfo = conninfo
+        self._retry_seconds = retry_seconds
+        self._listening = False
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
-    def count_commit(self, session: Session) -> None:
-        """A commit hook (app.core.db.open_session): a session's commit that wrote counts."""
-        if has_written(session):
-            self.increment()
+    async def start(self, *, wait_seconds: float = 3) -> None:
+        """Listen from now on; wait (a little) for the first connection, so that a worker
+        that can reach the database keeps answers from its first request."""
+        self._task = asyncio.get_running_loop().create_task(self._listen())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_seconds):
+                await self._ready.wait()
 
-    def increment(self) -> None:
-        # If Redis is away at this moment, other workers cannot be told: they may serve
-        # what they kept for at most response_cache_seconds more.
-        with contextlib.suppress(redis.RedisError):
-            self._redis.incr(self._key)
+    def poll(self) -> list[Heard] | None:
+        return self._drain() if self._listening else None
 
-    def close(self) -> None:
-        self._redis.close()
+    async def _listen(self) -> None:
+        while True:
+            try:
+                connection = await psycopg.AsyncConnection.connect(
+                    self._conninfo,
+                    autocommit=True,
+                    connect_timeout=3,
+                    application_name=self.APPLICATION_NAME,
+                    keepalives_idle=5,
+                    keepalives_interval=2,
+                    keepalives_count=2,
+                )
+                async with connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    # What was announced while nobody listened is lost: end everything.
+                    self._heard.append(frozenset({EVERYTHING}))
+                    self._listening = True
+                    self._ready.set()
+                    async for notice in connection.notifies():
+                        self._heard.append(frozenset(notice.payload.split()))
+            except psycopg.Error:
+                pass
+            finally:
+                self._listening = False
+            await asyncio.sleep(self._retry_seconds)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
-def create_change_counter(settings: Settings) -> ChangeCounter | None:
-    """What tells this worker that something was written: SQLite's own counter, or one in
-    Redis on PostgreSQL. None (no response cache) on PostgreSQL without Redis."""
+def create_change_feed(settings: Settings) -> ChangeFeed | None:
+    """What tells this worker which answers changes ended; None (no response cache) when
+    the cache is off or the database is SQLite in memory."""
     if settings.response_cache_seconds == 0:
         return None
+    url = settings.sqlalchemy_url
     if settings.is_sqlite:
-        database = settings.sqlalchemy_url.database
-        return SqliteChangeCounter(database) if database and database != ":memory:" else None
-    if settings.redis_url:
-        key = f"{settings.redis_prefix}changes"
-        return RedisChangeCounter(settings.redis_url, key=key)
-    return None
-
-
-def commit_hooks(counter: ChangeCounter | None) -> list[CommitHook]:
-    """What a session's commit does so that every worker's response cache hears of it:
-    on PostgreSQL, count it in Redis (SQLite's own counter moves by itself)."""
-    return [counter.count_commit] if isinstance(counter, RedisChangeCounter) else []
+        return (
+            SqliteChangeFeed(url.database) if url.database and url.database != ":memory:" else None
+        )
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresChangeFeed(conninfo)

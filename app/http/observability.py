@@ -199,7 +199,7 @@ class Metrics:
         self.cache_lookups = Counter(
             "akhbar_response_cache_lookups",
             "Public answers: served from the response cache (hit), made by the app and "
-            "kept (miss), or made with no change counter to trust (bypass).",
+            "kept (miss), or made while the cache is off or cannot hear changes (bypass).",
             ["result"],
             registry=registry,
         )

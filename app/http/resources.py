@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.core.changes import ChangeCounter
+from app.core.changes import ChangeFeed
 from app.core.config import Settings
 from app.core.db import CommitHook
 from app.core.events import EventHandlers
@@ -36,8 +36,8 @@ class Resources:
     # How many requests may hold a database session at once (see app.http.deps.get_session).
     session_gate: asyncio.Semaphore
     limiter: Limiter
-    # What tells this worker that something was committed (None: no response cache).
-    change_counter: ChangeCounter | None
+    # What tells this worker which answers commits ended (None: no response cache).
+    change_feed: ChangeFeed | None
     # Each gives the next moment after ``now`` at which the clock alone changes a public
     # answer (a scheduled article's time, a ticker window's edge), or None.
     clock_changes: Sequence[Callable[[Session, datetime], datetime | None]] = ()

@@ -8,19 +8,21 @@ contain (``app.http.cache``). This middleware does the rest for every GET answer
 - ``Cache-Control: private, no-store`` on anything asked with a token, ``Vary:
   Authorization`` on public answers, and ``Cache-Tag`` beside ``Surrogate-Key``;
 - a per-worker cache of public answers, so that a hot read costs no database query and
-  no serialisation. An entry is used only while nothing was written since it was made:
-  each request first reads the database's change counter (SQLite's ``data_version``,
-  shared by every process on the file) or, on PostgreSQL, a Redis counter that every
-  commit increments. So a write is seen by the very next read on any worker. Changes
+  no serialisation. An entry holds its answer's surrogate keys and ends when a commit
+  ends one of them (app.core.changes: the worker hears every commit's keys, its own at
+  once, others' through SQLite's change table or PostgreSQL's NOTIFY; a hit costs no
+  round trip). A write that changes nothing public ends nothing. While the worker cannot
+  hear (its PostgreSQL listener is reconnecting) it keeps and serves nothing. Changes
   that come with the clock rather than a write (a scheduled article's time, a ticker
-  window) end the entries made before them: the next such moment is read from the
-  database once per change of the counter. ``response_cache_seconds`` caps a lifetime.
+  window) end every entry when they come: the next such moment is read from the
+  database once, and again whenever a write may have moved it.
+  ``response_cache_seconds`` caps a lifetime.
 """
 
 import asyncio
 import hashlib
 import time
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +32,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.changes import CLOCK, EVERYTHING
 from app.core.clock import utc_now
 from app.http.conditional import none_match
 from app.http.observability import Metrics
@@ -60,17 +63,24 @@ def next_clock_change(resources: Resources, now: datetime) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    generation: int
     expires: float
     etag: bytes
     headers: list[tuple[bytes, bytes]]
     body: bytes
     route: object
+    # Its surrogate keys: a change that ends one of them ends it (none: any change does).
+    keys: frozenset[str]
 
     @property
     def size(self) -> int:
         """Roughly the bytes it holds: what the cache's byte bound counts."""
         return len(self.body) + sum(len(n) + len(v) for n, v in self.headers) + 200
+
+
+# The key under which entries without surrogate keys are found: every change ends them.
+_UNKEYED = ""
+# How many recent changes are remembered, to tell whether one ended an answer being made.
+_RECENT_CHANGES = 512
 
 
 class ResponseCacheMiddleware:
@@ -90,7 +100,8 @@ class ResponseCacheMiddleware:
         # Path prefixes whose answers are never kept (files, streamed and ranged).
         self._bypass = tuple(prefix.encode() for prefix in bypass)
         self._resources = resources
-        self._horizon: tuple[int, float] | None = None
+        # When the clock next changes a public answer (None: to be looked up).
+        self._horizon: float | None = None
         self._metrics = metrics
         self._seconds = seconds
         self._max_entries = max_entries
@@ -98,6 +109,13 @@ class ResponseCacheMiddleware:
         self._bytes = 0
         self._max_entry_bytes = min(max_entry_bytes, max_bytes)
         self._entries: OrderedDict[bytes, Entry] = OrderedDict()
+        # Which entries hold each surrogate key.
+        self._holding: defaultdict[str, set[bytes]] = defaultdict(set)
+        # The changes heard, numbered: an answer is kept only if none heard while it was
+        # being made ended one of its keys (its data may predate the change).
+        self._changes_heard = 0
+        self._recent: deque[tuple[int, frozenset[str]]] = deque(maxlen=_RECENT_CHANGES)
+        # Answers being made, by the number of changes heard when they began.
         self._pending: dict[bytes, tuple[int, asyncio.Future[Entry | None]]] = {}
         self._hits = metrics.cache_lookups.labels("hit")
 
@@ -115,28 +133,73 @@ class ResponseCacheMiddleware:
             return
         if_none_match = headers.get(b"if-none-match")
         key = scope["raw_path"] + b"?" + _normalised(scope["query_string"])
-        resources = self._resources() if self._seconds > 0 else None
-        counter = resources.change_counter if resources is not None else None
-        generation = counter.current() if counter is not None else None
+        if not self._listening():
+            await self._make(scope, receive, send, key, if_none_match, keep=False)
+            return
         entry = self._entries.get(key)
         pending = self._pending.get(key)
-        making = pending[1] if pending is not None and pending[0] == generation else None
-        if entry is not None and entry.generation == generation:
-            # Fresh; or only older than its lifetime while one request already remakes it
-            # (nothing was written: serve it rather than wait).
-            if entry.expires > time.time() or making is not None:
-                await self._hit(scope, send, key, entry, if_none_match)
-                return
-        elif entry is not None:
-            self._drop(key)
+        making = pending[1] if pending is not None and pending[0] == self._changes_heard else None
+        # Fresh; or only older than its lifetime while one request already remakes it
+        # (nothing changed it: serve it rather than wait).
+        if entry is not None and (entry.expires > time.time() or making is not None):
+            await self._hit(scope, send, key, entry, if_none_match)
+            return
         if making is not None:
-            # Something was written: one request makes the new answer, and those that ask
-            # for it meanwhile wait for it rather than all query the database at once.
+            # One request makes the answer, and those that ask for it meanwhile wait for it
+            # rather than all query the database at once.
             entry = await asyncio.shield(making)
             if entry is not None:
                 await self._hit(scope, send, key, entry, if_none_match)
                 return
-        await self._make(scope, receive, send, key, generation, if_none_match)
+        await self._make(scope, receive, send, key, if_none_match, keep=True)
+
+    def _listening(self) -> bool:
+        """Whether this worker hears what changes end (and ends them now): only then may
+        it keep and serve answers. Ends everything when the clock has changed an answer."""
+        resources = self._resources() if self._seconds > 0 else None
+        feed = resources.change_feed if resources is not None else None
+        heard = feed.poll() if feed is not None else None
+        if heard is None:
+            if self._entries:
+                self._end(frozenset({EVERYTHING}))
+            return False
+        for keys in heard:
+            self._end(keys)
+        if self._horizon is not None and time.time() >= self._horizon:
+            self._end(frozenset({EVERYTHING, CLOCK}))
+        if self._horizon is None:  # asked of the database once per change of it
+            assert resources is not None
+            upcoming = next_clock_change(resources, utc_now())
+            self._horizon = upcoming.timestamp() if upcoming else float("inf")
+        return True
+
+    def _end(self, keys: frozenset[str]) -> None:
+        """End the entries holding any of ``keys`` (and those holding none)."""
+        self._changes_heard += 1
+        self._recent.append((self._changes_heard, keys))
+        if CLOCK in keys:
+            self._horizon = None
+        if EVERYTHING in keys:
+            self._entries.clear()
+            self._holding.clear()
+            self._bytes = 0
+            return
+        for ended in (*keys, _UNKEYED):
+            for key in self._holding.pop(ended, ()):
+                self._drop(key)
+
+    def _ended_since(self, heard: int, keys: frozenset[str]) -> bool:
+        """Whether a change heard after the first ``heard`` ended any of ``keys`` (or may
+        have: one no longer remembered)."""
+        if heard == self._changes_heard:
+            return False
+        if not self._recent or self._recent[0][0] > heard + 1:
+            return True
+        return any(
+            EVERYTHING in ended or not keys or not ended.isdisjoint(keys)
+            for number, ended in self._recent
+            if number > heard
+        )
 
     async def _hit(
         self, scope: Scope, send: Send, key: bytes, entry: Entry, if_none_match: bytes | None
@@ -153,13 +216,15 @@ class ResponseCacheMiddleware:
         receive: Receive,
         send: Send,
         key: bytes,
-        generation: int | None,
         if_none_match: bytes | None,
+        *,
+        keep: bool,
     ) -> None:
         """Let the app answer; keep a public 200 (and hand it to those waiting for it)."""
         made: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
-        if generation is not None:
-            self._pending[key] = (generation, made)
+        heard = self._changes_heard
+        if keep:
+            self._pending[key] = (heard, made)
 
         def release_waiters() -> None:
             if not made.done():
@@ -185,19 +250,20 @@ class ResponseCacheMiddleware:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            etag, headers = _finish(start["headers"], body)
-            if generation is not None and len(body) <= self._max_entry_bytes:
+            etag, headers, keys = _finish(start["headers"], body)
+            if keep and len(body) <= self._max_entry_bytes:
                 entry = Entry(
-                    generation,
-                    min(time.time() + self._seconds, self._clock_horizon(generation)),
+                    time.time() + self._seconds,
                     etag,
                     headers,
                     body,
                     scope.get("route"),
+                    keys,
                 )
-                self._store(key, entry)
+                if not self._ended_since(heard, keys):
+                    self._store(key, entry)
                 made.set_result(entry)
-            self._metrics.cache_lookups.labels("miss" if generation is not None else "bypass").inc()
+            self._metrics.cache_lookups.labels("miss" if keep else "bypass").inc()
             await _answer(send, headers, body, etag, if_none_match)
 
         try:
@@ -207,22 +273,13 @@ class ResponseCacheMiddleware:
             if self._pending.get(key, (None, None))[1] is made:
                 del self._pending[key]
 
-    def _clock_horizon(self, generation: int) -> float:
-        """When the clock next changes a public answer with nothing written (a scheduled
-        article's time comes, a ticker window opens or closes): no entry made at this
-        generation outlives it. Asked of the database once per generation."""
-        if self._horizon is None or self._horizon[0] != generation:
-            resources = self._resources()
-            assert resources is not None  # a generation was read: the app is running
-            upcoming = next_clock_change(resources, utc_now())
-            self._horizon = (generation, upcoming.timestamp() if upcoming else float("inf"))
-        return self._horizon[1]
-
     def _store(self, key: bytes, entry: Entry) -> None:
         """Keep ``entry``, then forget the least recently used until within both bounds."""
         self._drop(key)
         self._entries[key] = entry
         self._bytes += len(key) + entry.size
+        for held in entry.keys or (_UNKEYED,):
+            self._holding[held].add(key)
         while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             self._drop(next(iter(self._entries)))
 
@@ -230,6 +287,12 @@ class ResponseCacheMiddleware:
         entry = self._entries.pop(key, None)
         if entry is not None:
             self._bytes -= len(key) + entry.size
+            for held in entry.keys or (_UNKEYED,):
+                holders = self._holding.get(held)
+                if holders is not None:
+                    holders.discard(key)
+                    if not holders:
+                        del self._holding[held]
 
 
 def _normalised(query: bytes) -> bytes:
@@ -247,8 +310,9 @@ def _is_public(headers: list[tuple[bytes, bytes]]) -> bool:
 
 def _finish(
     headers: list[tuple[bytes, bytes]], body: bytes
-) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """The strong ETag of these bytes, and the headers of the public answer."""
+) -> tuple[bytes, list[tuple[bytes, bytes]], frozenset[str]]:
+    """The strong ETag of these bytes, the headers of the public answer, and its
+    surrogate keys."""
     digest = hashlib.blake2b(body, digest_size=10).hexdigest().encode()
     route_tag = next((value for name, value in headers if name == b"etag"), None)
     etag = b'"' + (route_tag.strip(b'"') + b"-" if route_tag else b"") + digest + b'"'
@@ -257,7 +321,7 @@ def _finish(
     if keys:
         kept.append((b"cache-tag", b",".join(keys.split())))
     kept += [(b"etag", etag), (b"vary", b"Authorization")]
-    return etag, kept
+    return etag, kept, frozenset(keys.decode("latin-1").split()) if keys else frozenset()
 
 
 async def _answer(

@@ -17,6 +17,7 @@ from app.models.article import (
 )
 from app.models.auth import ApiToken
 from app.models.base import Timestamped
+from app.models.changes import CacheChange
 from app.models.comment import Comment, CommentStatus
 from app.models.imports import ImportRecord, ImportSource
 from app.models.media import Media
@@ -52,6 +53,7 @@ __all__ = [
     "ArticleStatus",
     "ArticleTag",
     "Author",
+    "CacheChange",
     "Category",
     "Comment",
     "CommentStatus",

@@ -117,7 +117,7 @@ def search_articles(
     503 with `Retry-After`. Each server runs `AKHBAR_SEARCH_CONCURRENCY` searches at once;
     one that waits longer than `AKHBAR_SEARCH_QUEUE_MS` for its turn is a 503 too."""
     hits, next_cursor = service.search(session, query=query, timeout_ms=settings.search_timeout_ms)
-    tag(response, "articles", *(key for hit in hits for key in article_keys(hit.article)))
+    tag(response, "articles", "search", *(key for hit in hits for key in article_keys(hit.article)))
     page = build_page(
         SearchPage,
         [

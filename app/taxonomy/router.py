@@ -296,8 +296,7 @@ def _list_page(
     page: PageQuery,
 ) -> PageT:
     rows, next_cursor = service.list_terms(session, model, limit=page.limit, cursor=page.cursor)
-    kind = service.term_kind(model)
-    tag(response, PLURAL[model], *(f"{kind}-{row.id}" for row in rows))
+    tag(response, PLURAL[model], *(key for row in rows for key in _keys(row)))
     return build_page(
         page_type,
         [public.model_validate(row) for row in rows],
@@ -312,8 +311,16 @@ def _get(
     response: Response, session: SessionDep, model: type[TaxonomyTerm], slug: str
 ) -> TaxonomyTerm:
     term = service.get_term(session, model, slug)
-    tag(response, f"{service.term_kind(model)}-{term.id}")
+    tag(response, *_keys(term))
     return term
+
+
+def _keys(term: TaxonomyTerm) -> list[str]:
+    """The surrogate keys of an answer showing ``term``: its own, and its avatar's."""
+    keys = [f"{service.term_kind(type(term))}-{term.id}"]
+    if isinstance(term, Author) and term.avatar_media_id is not None:
+        keys.append(f"media-{term.avatar_media_id}")
+    return keys
 
 
 def _create(

@@ -100,6 +100,8 @@ def create_term(session: Session, model: type[TermT], data: TermCreate) -> TermT
     )
     with _saving(session, model, slug):
         session.add(term)
+    assert term.id is not None
+    publish(session, TermChanged(term_kind(model), term.id, (), now))  # new in its list
     return term
 
 
