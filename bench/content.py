@@ -18,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import create_db_engine
+from app.core.db import create_db_engine, open_session
 from app.models import (
     Article,
     ArticleAuthor,
@@ -40,6 +39,7 @@ from app.text.html import html_to_text, sanitize_html
 from app.text.slugs import slugify
 from app.ticker.schemas import TickerHeadlineCreate
 from app.ticker.service import create_headline
+from app.wiring import event_handlers
 
 # Sentences of our own, recombined into bodies; names and places for titles.
 SENTENCES = [
@@ -114,7 +114,8 @@ def load(settings: Settings, records: Iterable[dict[str, Any]], *, tickers: Iter
     engine = create_db_engine(settings)
     now = datetime.now(UTC)
     try:
-        with Session(engine) as session:
+        # The app's handlers: the ticker's headlines announce themselves.
+        with open_session(engine, event_handlers()) as session:
             terms: dict[tuple[type[Any], str], int] = {}
 
             def term_id(model: type[Any], name: str) -> int:
