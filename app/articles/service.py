@@ -206,17 +206,23 @@ def get_article(
     article = session.exec(stmt.where(Article.slug == slug)).unique().first()
     if article is not None:
         return article
-    moved_to = session.exec(
-        stmt.join(ArticleSlugRedirect, col(ArticleSlugRedirect.article_id) == Article.id).where(
-            ArticleSlugRedirect.old_slug == slug
+    moved_to = (
+        session.exec(
+            stmt.join(ArticleSlugRedirect, col(ArticleSlugRedirect.article_id) == Article.id).where(
+                ArticleSlugRedirect.old_slug == slug
+            )
         )
-    ).unique().first()
+        .unique()
+        .first()
+    )
     if moved_to is not None:
         raise ArticleMoved(moved_to.slug)
     # A spelling variant of a slug ("مدرسه" for "مدرسة"): the oldest article it matches.
-    article = session.exec(
-        stmt.where(Article.slug_key == search_key(slug)).order_by(col(Article.id))
-    ).unique().first()
+    article = (
+        session.exec(stmt.where(Article.slug_key == search_key(slug)).order_by(col(Article.id)))
+        .unique()
+        .first()
+    )
     if article is not None:
         return article
     raise NotFound(
