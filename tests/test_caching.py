@@ -452,6 +452,23 @@ class TestWhatAWriteEnds:
         }
         assert client.get(f"/v1/articles/{article_id}").json()["category"]["name"] == "الثقافة"
 
+    def test_the_worker_that_writes_reads_its_write_at_once(
+        self, client: TestClient, session: Session, article_id: int
+    ) -> None:
+        token = bearer(make_token(session, Scope.admin))
+        client.get(f"/v1/articles/{article_id}")
+        etag = client.get(f"/v1/articles/{article_id}", headers=token).headers["etag"]
+
+        edited = client.patch(
+            f"/v1/articles/{article_id}",
+            json={"title": "افتتاح المكتبة الوطنية"},
+            headers={**token, "If-Match": etag},
+        )
+        read = client.get(f"/v1/articles/{article_id}")  # no wait, on either database
+
+        assert edited.status_code == 200
+        assert read.json()["title"] == "افتتاح المكتبة الوطنية"
+
     def test_a_new_category_ends_the_list_of_categories(
         self, client: TestClient, session: Session, settings: Settings, article_id: int
     ) -> None:

@@ -73,8 +73,10 @@ WITH_TERMS = (
     selectinload(Article.authors),  # type: ignore[arg-type]
 )
 # One article with its terms in one statement (a few rows: tags × authors), not three
-# round trips: what reading an article by slug or id costs on a miss.
-ONE_WITH_TERMS = (
+# round trips: what reading an article by slug or id costs on a miss, on PostgreSQL.
+# Not on SQLite, where a round trip costs nothing and the planner would materialise the
+# joins of every article's tags and authors first (7 ms at 2,000 articles).
+_ONE_WITH_TERMS = (
     joinedload(Article.category),  # type: ignore[arg-type]
     joinedload(Article.tags),  # type: ignore[arg-type]
     joinedload(Article.authors),  # type: ignore[arg-type]
@@ -189,7 +191,8 @@ def get_article(
     ``status=deleted``, and ``undelete`` brings it back). A slug the article had before
     raises ArticleMoved, naming its slug now.
     """
-    stmt = select(Article).options(*ONE_WITH_TERMS)
+    joined = session.get_bind().dialect.name != "sqlite"
+    stmt = select(Article).options(*(_ONE_WITH_TERMS if joined else WITH_TERMS))
     if editor:
         stmt = stmt.where(col(Article.deleted_at).is_(None))
     else:

@@ -45,8 +45,10 @@ _MAX_PAYLOAD = 7900
 # How long announcements are kept in the SQLite table (a worker idle for longer than
 # this ends everything when it next looks).
 KEPT_FOR = timedelta(minutes=10)
-# The keys the current transaction ends, in ``session.info``.
+# In ``session.info``: the keys the current transaction ends, and those the transaction
+# being (or last) committed announced, for the commit hooks.
 _ENDED = "akhbar.ended_keys"
+_ANNOUNCED = "akhbar.announced_keys"
 
 Heard = frozenset[str]
 
@@ -57,14 +59,17 @@ def end_keys(session: OrmSession, keys: Iterable[str]) -> None:
 
 
 def ended_keys(session: OrmSession) -> Heard:
-    """What the transaction being committed ends (read by commit hooks)."""
-    return frozenset(session.info.get(_ENDED, ()))
+    """What the transaction just committed ended (read by commit hooks)."""
+    announced: Heard = session.info.get(_ANNOUNCED, frozenset())
+    return announced
 
 
 @event.listens_for(OrmSession, "before_commit")
 def _announce(session: OrmSession) -> None:
-    keys = session.info.get(_ENDED)
-    if not keys or session.in_nested_transaction():
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
+    keys = session.info[_ANNOUNCED] = frozenset(session.info.pop(_ENDED, ()))
+    if not keys:
         return
     payload = " ".join(sorted(keys))
     if session.get_bind().dialect.name == "sqlite":
@@ -86,10 +91,8 @@ def _announce(session: OrmSession) -> None:
     )
 
 
-@event.listens_for(OrmSession, "after_commit")
 @event.listens_for(OrmSession, "after_rollback")
 def _forget(session: OrmSession) -> None:
-    # After app.core.db's commit hooks, which read them (registered first).
     if not session.in_nested_transaction():
         session.info.pop(_ENDED, None)
 
@@ -113,7 +116,7 @@ class ChangeFeed(Protocol):
 
 class _Feed:
     def __init__(self) -> None:
-        # Filled by commit hooks (request threads) and the listener thread.
+        # Filled by commit hooks (request threads) and the listener (the event loop).
         self._heard: deque[Heard] = deque()
 
     def heard_locally(self, session: Session) -> None:
