@@ -18,11 +18,11 @@ from app.core.events import EventHandlers
 from app.media.events import MediaChanged
 from app.models import CommentStatus
 from app.taxonomy.events import TermChanged
+from app.taxonomy.service import COLLECTION
 from app.ticker.events import HeadlinesChanged, HeadlineWindowSet
 
 # What decides which lists an article is in, and where: a change of any moves it.
 _LISTED_BY = ("published_at", "category", "tags", "authors", "is_exclusive", "is_breaking", "lang")
-_PLURAL = {"category": "categories", "tag": "tags", "author": "authors"}
 
 
 def subscribe(handlers: EventHandlers) -> None:
@@ -76,7 +76,7 @@ def comment_changed(session: Session, event: CommentChanged) -> None:
 
 def term_changed(session: Session, event: TermChanged) -> None:
     # The articles showing it announce their own change (app.articles.subscribers).
-    end_keys(session, [f"{event.kind}-{event.term_id}", _PLURAL[event.kind]])
+    end_keys(session, [f"{event.kind}-{event.term_id}", COLLECTION[event.kind]])
 
 
 def media_changed(session: Session, event: MediaChanged) -> None:

@@ -177,6 +177,25 @@ def database(postgres: str | None) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
+def measure(
+    args: argparse.Namespace, wrk_bin: str, base: str, paths: list[str], writers: list[Writer]
+) -> Result:
+    """A warm-up, then wrk's measured run while ``writers`` write."""
+    wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
+    for writer in writers:
+        writer.start()
+    result = wrk(wrk_bin, base, paths, seconds=args.seconds, connections=args.connections)
+    for writer in writers:
+        writer.stopping.set()
+        writer.join()
+    if writers:
+        refusals = sum((w.refusals for w in writers), Counter[str]())
+        refused = ", ".join(f"{n} × {why}" for why, n in refusals.items())
+        done = sum(w.done for w in writers) / args.seconds
+        result.writes = f"{done:.1f}/s done" + (f", refused {refused}" if refused else "")
+    return result
+
+
 def akhbar_runs(
     args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: list[str]
 ) -> dict[tuple[str, str], Result]:
@@ -211,29 +230,13 @@ def akhbar_runs(
                     if ("approved" in label) != approved:
                         continue
                     for read, paths in reads.items():
-                        wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
                         # A few writers share a high rate: one write may take longer than
                         # its share of a second while wrk loads the server.
-                        count = max(1, round(rate / 5))
+                        count = max(1, round(rate / 5)) if kind else 0
                         writers = [
-                            Writer(base, kind, rate / count, ids, token)
-                            for _ in range(count if kind else 0)
+                            Writer(base, kind, rate / count, ids, token) for _ in range(count)
                         ]
-                        for writer in writers:
-                            writer.start()
-                        result = wrk(
-                            wrk_bin, base, paths, seconds=args.seconds, connections=args.connections
-                        )
-                        for writer in writers:
-                            writer.stopping.set()
-                            writer.join()
-                        if writers:
-                            refusals = sum((w.refusals for w in writers), Counter[str]())
-                            refused = ", ".join(f"{n} × {why}" for why, n in refusals.items())
-                            done = sum(w.done for w in writers)
-                            result.writes = f"{done / args.seconds:.1f}/s done" + (
-                                f", refused {refused}" if refused else ""
-                            )
+                        result = measure(args, wrk_bin, base, paths, writers)
                         results[(read, label)] = result
                         print(
                             f"{read:45s} {label:30s} {result.rps:9,.0f} req/s"
@@ -275,10 +278,7 @@ def peer_runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict]) -> d
             READS[2]: [comments.format(id=a["id"]) for a in articles],
         }
         for read, paths in reads.items():
-            wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
-            results[(name, read)] = wrk(
-                wrk_bin, base, paths, seconds=args.seconds, connections=args.connections
-            )
+            results[(name, read)] = measure(args, wrk_bin, base, paths, [])
             print(f"{name:10s} {read:45s} {results[(name, read)].rps:9,.0f} req/s", flush=True)
     return results
 

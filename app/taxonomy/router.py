@@ -35,8 +35,6 @@ TermSlug = Annotated[
     str, Path(max_length=600, description="Slug, raw or percent-encoded.", examples=["سياسة"])
 ]
 PageT = TypeVar("PageT", bound=Page[Any])
-PLURAL: dict[type[TaxonomyTerm], str] = {Category: "categories", Tag: "tags", Author: "authors"}
-
 # Categories
 
 
@@ -296,7 +294,11 @@ def _list_page(
     page: PageQuery,
 ) -> PageT:
     rows, next_cursor = service.list_terms(session, model, limit=page.limit, cursor=page.cursor)
-    tag(response, PLURAL[model], *(key for row in rows for key in _keys(row)))
+    tag(
+        response,
+        service.COLLECTION[service.term_kind(model)],
+        *(key for row in rows for key in _keys(row)),
+    )
     return build_page(
         page_type,
         [public.model_validate(row) for row in rows],
@@ -327,5 +329,6 @@ def _create(
     response: Response, session: SessionDep, model: type[TaxonomyTerm], data: TermCreate
 ) -> TaxonomyTerm:
     term = service.create_term(session, model, data)
-    response.headers["Location"] = f"/v1/{PLURAL[model]}/{quote(term.slug)}"
+    collection = service.COLLECTION[service.term_kind(model)]
+    response.headers["Location"] = f"/v1/{collection}/{quote(term.slug)}"
     return term

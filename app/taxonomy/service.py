@@ -33,6 +33,10 @@ def term_kind(model: type[TaxonomyTerm]) -> str:
     return str(model.__tablename__)
 
 
+# Each kind's collection: the path of its routes, and the surrogate key of its lists.
+COLLECTION = {"category": "categories", "tag": "tags", "author": "authors"}
+
+
 def with_article(noun: str) -> str:
     """ "a category", "an author"."""
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
