@@ -15,7 +15,7 @@ from app.http.conditional import parse_entity_tags
 from app.http.deps import SessionDep
 
 
-def _list_query(
+async def _list_query(
     query: Annotated[ArticleListQuery, Query()], principal: PrincipalDep
 ) -> ArticleListQuery:
     if query.status not in (None, ArticleView.published):

@@ -5,11 +5,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response, status
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.articles import service
+from app.articles import reads, service
 from app.articles.deps import ArticleListQueryDep, ArticleRef, EditedArticleId, ExpectedVersion
 from app.articles.schemas import (
     ArticleCreate,
+    ArticleData,
     ArticleListItem,
     ArticlePage,
     ArticlePublic,
@@ -26,8 +29,7 @@ from app.http.cache import cache_for, tag
 from app.http.conditional import entity_tag
 from app.http.deps import SessionDep
 from app.http.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
-from app.http.routing import JsonRoute
-from app.models import Article
+from app.http.routing import JsonRoute, json_answer
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/articles", tags=["articles"])
 
@@ -44,13 +46,13 @@ async def article_moved(request: Request, exc: Exception) -> Response:
     return localized_problem(request, 301, exc.detail, exc.arabic, headers={"Location": location})
 
 
-def article_etag(article: Article) -> str:
+def article_etag(article: ArticleData) -> str:
     """Its version. A public read adds a digest of the answer's bytes to it."""
     assert article.id is not None
     return entity_tag("article", article.id, article.version)
 
 
-def _article_answer(response: Response, article: Article) -> ArticlePublic:
+def _article_answer(response: Response, article: ArticleData) -> ArticlePublic:
     response.headers["ETag"] = article_etag(article)
     return ArticlePublic.from_article(article)
 
@@ -99,7 +101,7 @@ def list_articles(
     },
     dependencies=[cache_for("article")],
 )
-def get_article(
+async def get_article(
     response: Response,
     session: SessionDep,
     ref: ArticleRef,
@@ -113,10 +115,21 @@ def get_article(
     one: after a DELETE its URL is a 404 for everyone (editors list it with
     `status=deleted` and bring it back with `undelete`).
     """
-    article = service.get_article(session, ref, editor=editor)
-    tag(response, *article_keys(article))
-    response.headers["Last-Modified"] = format_datetime(article.updated_at, usegmt=True)
-    return _article_answer(response, article)
+    return await run_in_threadpool(_read_article, response, session, ref, editor)
+
+
+def _read_article(response: Response, session: Session, ref: str, editor: bool) -> Response:
+    """The read, its answer and the end of its transaction in one worker thread: the
+    public's lean (app.articles.reads), an editor's with drafts and scheduled articles."""
+    article: ArticleData
+    with session:
+        if editor:
+            article = service.get_article(session, ref, editor=True)
+        else:
+            article = reads.public_article(session, ref)
+        tag(response, *article_keys(article))
+        response.headers["Last-Modified"] = format_datetime(article.updated_at, usegmt=True)
+        return json_answer(_article_answer(response, article), response)
 
 
 @router.post(

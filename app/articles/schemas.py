@@ -1,5 +1,6 @@
 """Articles as the API shows them."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Self
@@ -9,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, mo
 from app.core.fields import AltText, Body, Excerpt, Name, Slug, Title, WebUrl
 from app.core.pagination import Page, PageQuery, field_selection
 from app.core.params import Moment
-from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, media_embed
+from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, PictureRow, media_embed
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.models.media import file_url
 from app.taxonomy.schemas import TermRef
@@ -45,7 +46,56 @@ class FeaturedImage(BaseModel):
     dominant_color: str | None = Field(None, examples=["#8a6f4d"])
 
 
-def article_keys(article: Article) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class TermRow:
+    """A category, tag or author as a lean read selects it."""
+
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublicArticle:
+    """An article as the lean public read selects it (app.articles.reads): the columns an
+    answer shows, named as Article's, with its terms and pictures; no ORM object."""
+
+    id: int
+    slug: str
+    title: str
+    subtitle: str | None
+    excerpt: str | None
+    body: str
+    lang: str
+    status: ArticleStatus
+    published_at: datetime | None
+    is_exclusive: bool
+    is_breaking: bool
+    featured_image_url: str | None
+    featured_image_alt: str | None
+    featured_image_caption: str | None
+    featured_image_credit: str | None
+    featured_image_media_id: int | None
+    comments_enabled: bool
+    comment_count: int
+    word_count: int
+    reading_time_minutes: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    category: TermRow | None
+    tags: list[TermRow]
+    authors: list[TermRow]
+    featured_media: PictureRow | None
+    body_media: list[PictureRow]
+
+
+# What an answer is made from: an article loaded by the ORM, or selected by a lean read.
+ArticleData = Article | PublicArticle
+
+
+def article_keys(article: ArticleData) -> list[str]:
     """The surrogate keys of an answer that shows this article (with its terms)."""
     keys = [f"article-{article.id}"]
     if article.category is not None:
@@ -89,7 +139,7 @@ class ArticleListItem(BaseModel):
     updated_at: datetime = Field(examples=["2026-11-28T09:30:00Z"])
 
     @classmethod
-    def from_article(cls, article: Article) -> "ArticleListItem":
+    def from_article(cls, article: ArticleData) -> "ArticleListItem":
         return cls.model_validate(_article_fields(article))
 
 
@@ -106,7 +156,7 @@ class ArticlePublic(ArticleListItem):
     )
 
     @classmethod
-    def from_article(cls, article: Article) -> "ArticlePublic":
+    def from_article(cls, article: ArticleData) -> "ArticlePublic":
         return cls.model_validate(
             {
                 **_article_fields(article),
@@ -122,7 +172,7 @@ DEFAULT_SIZES = "(max-width: 768px) 100vw, 768px"
 FALLBACK_WIDTH = 1280
 
 
-def body_with_pictures(article: Article) -> str:
+def body_with_pictures(article: ArticleData) -> str:
     """The body, each picture of the media library given its files: `src` (JPEG or PNG),
     `srcset` (WebP at every width), `sizes`, `width`, `height`, `alt` (the picture's
     unless the body gives one), `loading="lazy"`. A picture deleted since is left out."""
@@ -167,7 +217,7 @@ class ArticlePage(Page[ArticleListItem]):
     pass
 
 
-def _featured_image(article: Article) -> dict[str, Any] | None:
+def _featured_image(article: ArticleData) -> dict[str, Any] | None:
     media = article.featured_media
     if media is not None:
         # The article's own alt, caption and credit, where it has them, else the picture's.
@@ -200,7 +250,7 @@ def _featured_image_as_sent(article: Article) -> dict[str, Any] | None:
     }
 
 
-def _article_fields(article: Article) -> dict[str, object]:
+def _article_fields(article: ArticleData) -> dict[str, object]:
     return {
         "id": article.id,
         "slug": article.slug,

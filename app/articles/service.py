@@ -72,15 +72,6 @@ WITH_TERMS = (
     selectinload(Article.tags),  # type: ignore[arg-type]
     selectinload(Article.authors),  # type: ignore[arg-type]
 )
-# One article with its terms in one statement (a few rows: tags × authors), not three
-# round trips: what reading an article by slug or id costs on a miss, on PostgreSQL.
-# Not on SQLite, where a round trip costs nothing and the planner would materialise the
-# joins of every article's tags and authors first (7 ms at 2,000 articles).
-_ONE_WITH_TERMS = (
-    joinedload(Article.category),  # type: ignore[arg-type]
-    joinedload(Article.tags),  # type: ignore[arg-type]
-    joinedload(Article.authors),  # type: ignore[arg-type]
-)
 
 
 class ArticleMoved(AkhbarError):
@@ -191,13 +182,12 @@ def get_article(
     ``status=deleted``, and ``undelete`` brings it back). A slug the article had before
     raises ArticleMoved, naming its slug now.
     """
-    joined = session.get_bind().dialect.name != "sqlite"
-    stmt = select(Article).options(*(_ONE_WITH_TERMS if joined else WITH_TERMS))
+    stmt = select(Article).options(*WITH_TERMS)
     if editor:
         stmt = stmt.where(col(Article.deleted_at).is_(None))
     else:
         stmt = stmt.where(public_at(now or utc_now()))
-    article_id = _as_id(ref)
+    article_id = as_id(ref)
     if article_id is not None:
         article = _by_id(session, stmt, article_id)
         if article is None:
@@ -233,7 +223,7 @@ def get_article(
     )
 
 
-def _as_id(ref: str) -> int | None:
+def as_id(ref: str) -> int | None:
     """The id a ref names, if it is one: ASCII digits only. "٤٢" is no second URL of
     article 42 (nor a slug: slugs hold ASCII digits), so it names nothing."""
     return int(ref) if ref.isascii() and ref.isdigit() else None
@@ -254,7 +244,7 @@ def article_id_for_edit(session: Session, ref: str) -> int:
     """The id of the article an editor's write names: by id, by its slug (any encoding or
     form), or by a slug it had before (which still names it alone). Spelling variants,
     which a reader's link may carry, are not enough to change an article."""
-    article_id = _as_id(ref)
+    article_id = as_id(ref)
     if article_id is not None:
         found: int | None = _by_id(session, select(col(Article.id)), article_id)
         if found is None:

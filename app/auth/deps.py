@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.scopes import Scope, grants
 from app.auth.service import authenticate, token_scopes
@@ -32,7 +34,7 @@ class Principal:
         return grants(self.scopes, scope)
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
@@ -40,13 +42,18 @@ def get_principal(
     """The caller's token, or None for an anonymous request.
 
     A token that is presented but does not work is a 401 even on a public read: a client
-    with a broken token should hear about it, not silently get the public view.
+    with a broken token should hear about it, not silently get the public view. An
+    anonymous request costs no database work and no thread (most requests are).
     """
     if credentials is None:
         if request.headers.get("Authorization"):
             raise Unauthorized(INVALID_TOKEN, token_presented=True)
         return None
-    token = authenticate(session, credentials.credentials)
+    return await run_in_threadpool(_principal, session, credentials.credentials)
+
+
+def _principal(session: Session, secret: str) -> Principal:
+    token = authenticate(session, secret)
     if token is None:
         raise Unauthorized(INVALID_TOKEN, token_presented=True)
     if session.dirty:
@@ -76,7 +83,7 @@ class RequireScope:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def __call__(self, principal: PrincipalDep) -> Principal:
+    async def __call__(self, principal: PrincipalDep) -> Principal:
         return require_scope(principal, self.scope)
 
 
@@ -87,7 +94,7 @@ class HoldsScope:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def __call__(self, principal: PrincipalDep) -> bool:
+    async def __call__(self, principal: PrincipalDep) -> bool:
         return principal is not None and principal.can(self.scope)
 
 

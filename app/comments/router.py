@@ -3,6 +3,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.articles.deps import ArticleRef
 from app.auth.deps import CommentModerator
@@ -12,24 +14,23 @@ from app.comments.schemas import (
     CommentCreate,
     CommentModeration,
     CommentPage,
-    CommentPublic,
     CommentUpdate,
     ModerationPage,
     ModerationQuery,
 )
 from app.comments.service import CommentPolicy
 from app.core.errors import problem_responses
-from app.core.pagination import PageQueryDep, build_page
+from app.core.pagination import PageQuery, PageQueryDep, build_page
 from app.core.params import RowId
 from app.http.cache import cache_for, tag
 from app.http.client import ClientAddress, ClientKey
 from app.http.deps import LimiterDep, ResourcesDep, SessionDep
-from app.http.routing import JsonRoute
+from app.http.routing import JsonRoute, json_answer
 
 router = APIRouter(route_class=JsonRoute, tags=["comments"])
 
 
-def _policy(resources: ResourcesDep) -> CommentPolicy:
+async def _policy(resources: ResourcesDep) -> CommentPolicy:
     return resources.part(CommentPolicy)
 
 
@@ -87,22 +88,31 @@ def post_comment(
     responses=problem_responses(404, 422),
     dependencies=[cache_for("comments")],
 )
-def list_article_comments(
+async def list_article_comments(
     ref: ArticleRef, request: Request, response: Response, session: SessionDep, page: PageQueryDep
-) -> CommentPage:
+) -> CommentPage | Response:
     """Approved comments, oldest first; `parent_id` threads the replies."""
-    article_id, rows, next_cursor = service.list_public_comments(
-        session, ref, limit=page.limit, cursor=page.cursor
-    )
+    return await run_in_threadpool(_read_comments, ref, request, response, session, page)
+
+
+def _read_comments(
+    ref: str, request: Request, response: Response, session: Session, page: PageQuery
+) -> Response:
+    """The read, its answer and the end of its transaction in one worker thread."""
+    with session:
+        article_id, comments, next_cursor = service.list_public_comments(
+            session, ref, limit=page.limit, cursor=page.cursor
+        )
     tag(response, f"article-{article_id}-comments")
-    return build_page(
+    answer = build_page(
         CommentPage,
-        [CommentPublic.from_comment(row) for row in rows],
+        comments,
         limit=page.limit,
         next_cursor=next_cursor,
         request=request,
         response=response,
     )
+    return json_answer(answer, response)
 
 
 @router.get(

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
+from sqlalchemy import select as sqlalchemy_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.articles.reads import public_article_id
 from app.articles.service import get_article
 from app.comments.events import CommentChanged
-from app.comments.schemas import CommentCreate, CommentUpdate, ModerationQuery
+from app.comments.schemas import CommentCreate, CommentPublic, CommentUpdate, ModerationQuery
 from app.core.clock import utc_now
 from app.core.config import Settings
 from app.core.db import savepoint
@@ -223,17 +225,26 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(" ".join(search_key(body).split()).encode()).hexdigest()
 
 
+# What the public sees of a comment (CommentPublic's fields), selected without the ORM.
+_PUBLIC_COLUMNS = tuple(Comment.__table__.c[name] for name in CommentPublic.model_fields)  # type: ignore[attr-defined]
+
+
 def list_public_comments(
     session: Session, article_ref: str, *, limit: int, cursor: str | None
-) -> tuple[int, Sequence[Comment], str | None]:
+) -> tuple[int, list[CommentPublic], str | None]:
     """The article's id and its approved comments, oldest first (404 if the article is
-    not public)."""
-    article = get_article(session, article_ref)
-    assert article.id is not None
-    stmt = select(Comment).where(
-        Comment.article_id == article.id, Comment.status == CommentStatus.approved
+    not public). The hot path of a comment thread: one statement for the article's id,
+    one for the page, no ORM objects."""
+    article_id = public_article_id(session, article_ref)
+    stmt = sqlalchemy_select(*_PUBLIC_COLUMNS).where(
+        col(Comment.article_id) == article_id, col(Comment.status) == CommentStatus.approved
     )
-    return (article.id, *_page(session, stmt, limit=limit, cursor=cursor))
+    if cursor is not None:
+        (after_id,) = decode_cursor(cursor, kind=CURSOR_KIND, shape=(int,))
+        stmt = stmt.where(col(Comment.id) > after_id)
+    rows = session.execute(stmt.order_by(col(Comment.id)).limit(limit + 1)).all()
+    page, next_cursor = cut_page(rows, limit, kind=CURSOR_KIND, key=lambda row: [row.id])
+    return article_id, [CommentPublic.model_validate(row._mapping) for row in page], next_cursor
 
 
 def list_for_moderation(

@@ -77,8 +77,10 @@ def create_db_engine(settings: Settings) -> Engine:
         return engine
     return create_engine(
         url,
+        # No overflow: a connection opened for a burst and closed after it costs
+        # PostgreSQL a process fork, more than the read it was opened for.
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
         # Fail fast while the server is away (readiness answers 503 within seconds, and
         # recovers as soon as it is back: pre-ping replaces dead pooled connections).

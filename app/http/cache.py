@@ -17,7 +17,7 @@ def cache_for(kind: CacheKind) -> Any:
     """A route dependency: public answers of this route may be cached under ``kind``'s
     policy (the setting ``AKHBAR_CACHE_<KIND>``)."""
 
-    def declare(response: Response, settings: SettingsDep) -> None:
+    async def declare(response: Response, settings: SettingsDep) -> None:
         policy: CachePolicy = getattr(settings, f"cache_{kind}")
         response.headers["Cache-Control"] = policy.header()
 

@@ -66,7 +66,7 @@ def _is_trusted(address: str, trusted_proxies: Sequence[Network]) -> bool:
     return ip is not None and any(ip in network for network in trusted_proxies)
 
 
-def _client(request: Request, settings: SettingsDep) -> str:
+async def _client(request: Request, settings: SettingsDep) -> str:
     return client_address(
         request.client.host if request.client else None,
         request.headers.getlist("X-Forwarded-For"),
@@ -77,7 +77,7 @@ def _client(request: Request, settings: SettingsDep) -> str:
 ClientAddress = Annotated[str, Depends(_client)]
 
 
-def _client_key(client: ClientAddress, settings: SettingsDep) -> str:
+async def _client_key(client: ClientAddress, settings: SettingsDep) -> str:
     return limit_key(client, ipv6_prefix=settings.ipv6_limit_prefix)
 
 

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from app.core.config import Settings
@@ -16,7 +17,7 @@ from app.http.resources import Resources
 REQUEST_SESSION = "session"
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
@@ -24,7 +25,7 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_settings(resources: ResourcesDep) -> Settings:
+async def get_settings(resources: ResourcesDep) -> Settings:
     return resources.settings
 
 
@@ -38,17 +39,22 @@ async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterato
     request: the server would stall. The route class commits what the route wrote
     before the response leaves (app.http.routing); whatever is left is rolled back here."""
     async with resources.session_gate:
-        with open_session(
+        session = open_session(
             resources.engine, resources.event_handlers, on_commit=resources.on_commit
-        ) as session:
+        )
+        try:
             setattr(request.state, REQUEST_SESSION, session)
             yield session
+        finally:
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_limiter(resources: ResourcesDep) -> Limiter:
+async def get_limiter(resources: ResourcesDep) -> Limiter:
     return resources.limiter
 
 

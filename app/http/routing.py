@@ -78,6 +78,16 @@ def declared_query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+def json_answer(model: BaseModel, response: Response) -> Response:
+    """``model`` as JSON bytes with the headers a route set on ``response``: what FastAPI
+    sends for a returned model, made where the route runs. A route that reads in a worker
+    thread makes its answer there too, and the event loop only sends it (FastAPI would
+    validate and serialise it again in the loop)."""
+    answer = Response(model.__pydantic_serializer__.to_json(model), media_type="application/json")
+    answer.headers.raw.extend(response.headers.raw)
+    return answer
+
+
 class JsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

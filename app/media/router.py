@@ -27,7 +27,7 @@ router = APIRouter(route_class=JsonRoute, prefix="/v1/media", tags=["media"])
 files = APIRouter(tags=["media"])
 
 
-def _library(resources: ResourcesDep) -> MediaLibrary:
+async def _library(resources: ResourcesDep) -> MediaLibrary:
     return resources.part(MediaLibrary)
 
 

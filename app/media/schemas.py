@@ -1,6 +1,7 @@
 """The media library as the API shows it."""
 
-from typing import Annotated, Literal, Self
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import UploadFile
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -81,7 +82,31 @@ class MediaEmbed(BaseModel):
     dominant_color: str = Field(examples=["#8a6f4d"])
 
 
-def media_embed(media: Media) -> MediaEmbed:
+@dataclass(frozen=True, slots=True)
+class PictureRow:
+    """A picture as a lean read selects it, without the ORM (app.articles.reads): what an
+    answer embeds of it."""
+
+    id: int
+    files: list[dict[str, Any]]
+    alt: str
+    caption: str | None
+    credit: str | None
+    width: int
+    height: int
+    placeholder: str
+    dominant_color: str
+
+    @property
+    def original(self) -> dict[str, Any]:
+        return self.files[0]
+
+
+# A picture an answer embeds: a row of the media table, loaded or selected.
+Picture = Media | PictureRow
+
+
+def media_embed(media: Picture) -> MediaEmbed:
     assert media.id is not None
     return MediaEmbed(
         media_id=media.id,
@@ -149,7 +174,7 @@ class MediaUpdate(BaseModel):
         return self
 
 
-def media_files(media: Media) -> list[MediaFile]:
+def media_files(media: Picture) -> list[MediaFile]:
     return [
         MediaFile(
             kind=f["kind"],

@@ -156,8 +156,8 @@ class Article(Timestamped, table=True):
         return self.published_at if live else None
 
 
-def public_at(now: datetime) -> ColumnElement[bool]:
-    """``Article.is_public_at`` as a WHERE clause."""
+def public_at(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """``Article.is_public_at`` as a WHERE clause (``now`` may be a bound parameter)."""
     return and_(_published_live(), col(Article.published_at) <= now)
 
 

@@ -40,7 +40,7 @@ def readyz(resources: ResourcesDep) -> Readiness:
     return Readiness(revisions=sorted(revisions), rate_limits=rate_limits_state(resources.limiter))
 
 
-def _scraper(request: Request, settings: SettingsDep) -> None:
+async def _scraper(request: Request, settings: SettingsDep) -> None:
     """With AKHBAR_METRICS_TOKEN set, only the scraper that sends it may read /metrics
     (which shows what admins do, and how much)."""
     if settings.metrics_token is None:

@@ -38,7 +38,7 @@ router = APIRouter(route_class=JsonRoute, prefix="/v1/ticker", tags=["ticker"])
 WRITE_PROBLEMS = problem_responses(401, 403, 404, 422)
 
 
-def _list_query(
+async def _list_query(
     query: Annotated[TickerListQuery, Query()], principal: PrincipalDep
 ) -> TickerListQuery:
     if query.all:

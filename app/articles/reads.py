@@ -1,0 +1,153 @@
+"""The public reads of the hot path, lean: Core statements to small dataclasses, no ORM
+objects (hydrating Article, its terms and pictures was most of a cache miss).
+
+An article by id or slug is one statement: its category and featured picture joined,
+its tags and authors aggregated as JSON by the database. Its body's pictures cost a
+second statement, only when the body holds some. Each statement is built once per
+database and only its parameters change, so SQLAlchemy compiles it once.
+
+What the lean read does not find (a slug the article had before, a spelling variant,
+no such article) goes the long way, ``service.get_article``, which knows those answers.
+"""
+
+from dataclasses import fields
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import JSON
+from sqlmodel import Session, SQLModel
+
+from app.articles import service
+from app.articles.schemas import ArticleData, PublicArticle, TermRow
+from app.core.clock import utc_now
+from app.core.params import ID_MAX
+from app.media.schemas import PictureRow
+from app.models.article import public_at
+from app.text.slugs import normalize_ref
+
+_TABLES = SQLModel.metadata.tables
+_ARTICLE = _TABLES["article"]
+_MEDIA = _TABLES["media"]
+_COLUMNS = [f.name for f in fields(PublicArticle) if f.name in _ARTICLE.c]
+_PICTURE = [f.name for f in fields(PictureRow)]
+
+
+def public_article(session: Session, ref: str, *, now: datetime | None = None) -> ArticleData:
+    """The public article ``ref`` names, as ``service.get_article`` finds it (404 and 301
+    included), selected lean when the ref is its id or its slug."""
+    article_id = service.as_id(ref)
+    if article_id is None:
+        found = _first(session, "slug", normalize_ref(ref), now)
+    else:
+        found = _first(session, "id", article_id, now) if article_id <= ID_MAX else None
+    if found is None:
+        return service.get_article(session, ref, now=now)
+    body_media = _body_media(session, found["id"]) if "data-media-id" in found["body"] else []
+    return _article(found, body_media)
+
+
+def public_article_id(session: Session, ref: str, *, now: datetime | None = None) -> int:
+    """The id of the public article ``ref`` names (404 and 301 as ``public_article``)."""
+    article_id = service.as_id(ref)
+    by, value = ("slug", normalize_ref(ref)) if article_id is None else ("id", article_id)
+    if article_id is None or article_id <= ID_MAX:
+        found = session.execute(_id_statement(by), {by: value, "now": now or utc_now()}).first()
+        if found is not None:
+            return int(found[0])
+    article = service.get_article(session, ref, now=now)
+    assert article.id is not None
+    return article.id
+
+
+def _first(session: Session, by: str, value: object, now: datetime | None) -> RowMapping | None:
+    dialect = session.get_bind().dialect.name
+    parameters = {by: value, "now": now or utc_now()}
+    row = session.execute(_article_statement(dialect, by), parameters).first()
+    return None if row is None else row._mapping
+
+
+def _public(by: str) -> ColumnElement[bool]:
+    column = _ARTICLE.c.id if by == "id" else _ARTICLE.c.slug
+    return and_(public_at(bindparam("now")), column == bindparam(by))
+
+
+@cache
+def _id_statement(by: str) -> Select[Any]:
+    return select(_ARTICLE.c.id).where(_public(by))
+
+
+@cache
+def _article_statement(dialect: str, by: str) -> Select[Any]:
+    category = _TABLES["category"]
+    return (
+        select(
+            *(_ARTICLE.c[name] for name in _COLUMNS),
+            _ARTICLE.c.category_id,
+            category.c.slug.label("category_slug"),
+            category.c.name.label("category_name"),
+            *(_MEDIA.c[name].label(f"picture_{name}") for name in _PICTURE),
+            _terms(dialect, "article_tag", "tag", "tag_id", "tag_id").label("tags"),
+            _terms(dialect, "article_author", "author", "author_id", "position").label("authors"),
+        )
+        .select_from(
+            _ARTICLE.outerjoin(category, category.c.id == _ARTICLE.c.category_id).outerjoin(
+                _MEDIA, _MEDIA.c.id == _ARTICLE.c.featured_image_media_id
+            )
+        )
+        .where(_public(by))
+    )
+
+
+def _terms(dialect: str, link_table: str, term_table: str, key: str, order: str) -> Any:
+    """The article's terms of one kind, as a JSON array of [order, id, slug, name]."""
+    link, term = _TABLES[link_table], _TABLES[term_table]
+    values = (link.c[order], term.c.id, term.c.slug, term.c.name)
+    if dialect == "postgresql":
+        aggregate = func.json_agg(func.json_build_array(*values), type_=JSON)
+    else:
+        aggregate = func.json_group_array(func.json_array(*values), type_=JSON)
+    return (
+        select(aggregate)
+        .select_from(link.join(term, term.c.id == link.c[key]))
+        .where(link.c.article_id == _ARTICLE.c.id)
+        .scalar_subquery()
+    )
+
+
+def _term_rows(value: Any) -> list[TermRow]:
+    """The terms of ``_terms``, in the order the editor gave (or by id, for tags)."""
+    if isinstance(value, str):  # a driver that does not decode JSON
+        value = orjson.loads(value)
+    return [TermRow(*term) for _, *term in sorted(value or ())]
+
+
+def _article(row: RowMapping, body_media: list[PictureRow]) -> PublicArticle:
+    picture = None
+    if row["picture_id"] is not None:
+        picture = PictureRow(*(row[f"picture_{name}"] for name in _PICTURE))
+    category = None
+    if row["category_id"] is not None:
+        category = TermRow(row["category_id"], row["category_slug"], row["category_name"])
+    return PublicArticle(
+        **{name: row[name] for name in _COLUMNS},
+        category=category,
+        tags=_term_rows(row["tags"]),
+        authors=_term_rows(row["authors"]),
+        featured_media=picture,
+        body_media=body_media,
+    )
+
+
+def _body_media(session: Session, article_id: int) -> list[PictureRow]:
+    link = _TABLES["article_media"]
+    rows = session.execute(
+        select(*(_MEDIA.c[name] for name in _PICTURE))
+        .join(link, link.c.media_id == _MEDIA.c.id)
+        .where(link.c.article_id == article_id)
+    )
+    return [PictureRow(*row) for row in rows]
