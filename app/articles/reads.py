@@ -13,7 +13,7 @@ no such article) goes the long way, ``service.get_article``, which knows those a
 from dataclasses import fields
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -51,17 +51,25 @@ def public_article(session: Session, ref: str, *, now: datetime | None = None) -
     return _article(found, body_media)
 
 
-def public_article_id(session: Session, ref: str, *, now: datetime | None = None) -> int:
-    """The id of the public article ``ref`` names (404 and 301 as ``public_article``)."""
+class ArticleKey(NamedTuple):
+    """What a comment thread needs of its article."""
+
+    id: int
+    comments_enabled: bool
+
+
+def public_article_key(session: Session, ref: str, *, now: datetime | None = None) -> ArticleKey:
+    """The id of the public article ``ref`` names and whether it takes comments (404 and
+    301 as ``public_article``)."""
     article_id = service.as_id(ref)
     by, value = ("slug", normalize_ref(ref)) if article_id is None else ("id", article_id)
     if article_id is None or article_id <= ID_MAX:
-        found = session.execute(_id_statement(by), {by: value, "now": now or utc_now()}).first()
+        found = session.execute(_key_statement(by), {by: value, "now": now or utc_now()}).first()
         if found is not None:
-            return int(found[0])
+            return ArticleKey(*found)
     article = service.get_article(session, ref, now=now)
     assert article.id is not None
-    return article.id
+    return ArticleKey(article.id, article.comments_enabled)
 
 
 def _first(session: Session, by: str, value: object, now: datetime | None) -> RowMapping | None:
@@ -77,8 +85,8 @@ def _public(by: str) -> ColumnElement[bool]:
 
 
 @cache
-def _id_statement(by: str) -> Select[Any]:
-    return select(_ARTICLE.c.id).where(_public(by))
+def _key_statement(by: str) -> Select[Any]:
+    return select(_ARTICLE.c.id, _ARTICLE.c.comments_enabled).where(_public(by))
 
 
 @cache

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.articles.reads import public_article_id
+from app.articles.reads import public_article_key
 from app.articles.service import get_article
 from app.comments.events import CommentChanged
 from app.comments.schemas import CommentCreate, CommentPublic, CommentUpdate, ModerationQuery
@@ -107,8 +107,7 @@ def post_comment(
     with the comment; ``client_key`` what its limits count under (see app.http.client)."""
     now = now or utc_now()
     rate = _check_limits(client_key, policy=policy, limiter=limiter)
-    article = get_article(session, article_ref, now=now)
-    assert article.id is not None
+    article = public_article_key(session, article_ref, now=now)
     if not article.comments_enabled:
         raise Forbidden(
             "comments are closed on this article", arabic="التعليقات مغلقة على هذا الخبر"
@@ -235,7 +234,7 @@ def list_public_comments(
     """The article's id and its approved comments, oldest first (404 if the article is
     not public). The hot path of a comment thread: one statement for the article's id,
     one for the page, no ORM objects."""
-    article_id = public_article_id(session, article_ref)
+    article_id = public_article_key(session, article_ref).id
     stmt = sqlalchemy_select(*_PUBLIC_COLUMNS).where(
         col(Comment.article_id) == article_id, col(Comment.status) == CommentStatus.approved
     )
