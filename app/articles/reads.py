@@ -1,29 +1,31 @@
 """The public reads of the hot path, lean: Core statements to small dataclasses, no ORM
 objects (hydrating Article, its terms and pictures was most of a cache miss).
 
-An article by id or slug is one statement: its category and featured picture joined,
-its tags and authors aggregated as JSON by the database. Its body's pictures cost a
-second statement, only when the body holds some. Each statement is built once per
-database and only its parameters change, so SQLAlchemy compiles it once.
+An article by id or slug is one statement, and so is a page of the list: each article's
+category and featured picture joined, its tags and authors aggregated as JSON by the
+database. An article's body pictures cost a second statement, only when the body holds
+some. The statements are built once per database and only their parameters change, so
+SQLAlchemy compiles each once.
 
 What the lean read does not find (a slug the article had before, a spelling variant,
 no such article) goes the long way, ``service.get_article``, which knows those answers.
 """
 
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, literal, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import JSON
 from sqlmodel import Session, SQLModel
 
 from app.articles import service
-from app.articles.schemas import ArticleData, PublicArticle, TermRow
+from app.articles.schemas import ArticleData, ArticleListQuery, PublicArticle, TermRow
 from app.core.clock import utc_now
 from app.core.params import ID_MAX
 from app.media.schemas import PictureRow
@@ -72,6 +74,17 @@ def public_article_key(session: Session, ref: str, *, now: datetime | None = Non
     return ArticleKey(article.id, article.comments_enabled)
 
 
+def public_list(
+    session: Session, *, query: ArticleListQuery, now: datetime | None = None
+) -> tuple[Sequence[PublicArticle], str | None]:
+    """A page of the public list (``service.list_clauses``), lean: one statement, the
+    terms of each article aggregated with it, no bodies."""
+    clauses = service.list_clauses(session, query=query, now=now)
+    stmt = _list_statement(session.get_bind().dialect.name).where(*clauses.where)
+    rows = session.execute(stmt.order_by(*clauses.order).limit(clauses.limit + 1)).mappings()
+    return clauses.cut([_article(row, []) for row in rows])
+
+
 def _first(session: Session, by: str, value: object, now: datetime | None) -> RowMapping | None:
     dialect = session.get_bind().dialect.name
     parameters = {by: value, "now": now or utc_now()}
@@ -91,23 +104,30 @@ def _key_statement(by: str) -> Select[Any]:
 
 @cache
 def _article_statement(dialect: str, by: str) -> Select[Any]:
+    return _select(dialect, _ARTICLE.c.body).where(_public(by))
+
+
+@cache
+def _list_statement(dialect: str) -> Select[Any]:
+    return _select(dialect, literal("").label("body"))  # a list shows no body
+
+
+def _select(dialect: str, body: ColumnElement[str]) -> Select[Any]:
+    """The article's columns (``body`` as given), its category, featured picture and terms."""
     category = _TABLES["category"]
-    return (
-        select(
-            *(_ARTICLE.c[name] for name in _COLUMNS),
-            _ARTICLE.c.category_id,
-            category.c.slug.label("category_slug"),
-            category.c.name.label("category_name"),
-            *(_MEDIA.c[name].label(f"picture_{name}") for name in _PICTURE),
-            _terms(dialect, "article_tag", "tag", "tag_id", "tag_id").label("tags"),
-            _terms(dialect, "article_author", "author", "author_id", "position").label("authors"),
+    return select(
+        *(_ARTICLE.c[name] for name in _COLUMNS if name != "body"),
+        body,
+        _ARTICLE.c.category_id,
+        category.c.slug.label("category_slug"),
+        category.c.name.label("category_name"),
+        *(_MEDIA.c[name].label(f"picture_{name}") for name in _PICTURE),
+        _terms(dialect, "article_tag", "tag", "tag_id", "tag_id").label("tags"),
+        _terms(dialect, "article_author", "author", "author_id", "position").label("authors"),
+    ).select_from(
+        _ARTICLE.outerjoin(category, category.c.id == _ARTICLE.c.category_id).outerjoin(
+            _MEDIA, _MEDIA.c.id == _ARTICLE.c.featured_image_media_id
         )
-        .select_from(
-            _ARTICLE.outerjoin(category, category.c.id == _ARTICLE.c.category_id).outerjoin(
-                _MEDIA, _MEDIA.c.id == _ARTICLE.c.featured_image_media_id
-            )
-        )
-        .where(_public(by))
     )
 
 

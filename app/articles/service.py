@@ -22,6 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.articles.events import ArticleChanged, ArticlePurged, SeenArticle
 from app.articles.schemas import (
     ArticleCreate,
+    ArticleData,
     ArticleFilters,
     ArticleListQuery,
     ArticleUpdate,
@@ -64,6 +65,7 @@ from app.text.html import (
 from app.text.slugs import normalize_ref, slugify, with_suffix
 
 TERM_FIELDS = {"category", "tags", "authors"}
+ArticleT = TypeVar("ArticleT", bound=ArticleData)
 BY_PUBLICATION = "article"
 BY_ID = "article-id"
 
@@ -106,17 +108,30 @@ def next_publication(session: Session, now: datetime) -> datetime | None:
     return moment
 
 
-def list_articles(
-    session: Session, *, query: ArticleListQuery, now: datetime | None = None
-) -> tuple[Sequence[Article], str | None]:
-    """A page of articles and the cursor of the next page.
+@dataclass(frozen=True)
+class ListClauses:
+    """What selects and orders a page of an article list, whatever reads it."""
 
-    The public list and the editor's `published` and `scheduled` views come by
+    where: list[ColumnElement[bool]]
+    order: tuple[UnaryExpression[Any], ...]
+    limit: int
+    by_publication: bool
+
+    def cut(self, rows: Sequence[ArticleT]) -> tuple[Sequence[ArticleT], str | None]:
+        """The page of the ``limit + 1`` rows read, and the cursor of the next."""
+        if self.by_publication:
+            return cut_page(rows, self.limit, kind=BY_PUBLICATION, key=_publication_key)
+        return cut_page(rows, self.limit, kind=BY_ID, key=lambda a: [a.id])
+
+
+def list_clauses(
+    session: Session, *, query: ArticleListQuery, now: datetime | None = None
+) -> ListClauses:
+    """The public list and the editor's `published` and `scheduled` views come by
     publication time, newest first; drafts, archived and deleted ones by id, newest first.
-    Who may ask for which view is the caller's business (see ``deps``).
-    """
+    Who may ask for which view is the caller's business (see ``deps``)."""
     now = now or utc_now()
-    stmt = select(Article).where(_view(query.status, now), *article_filters(session, query))
+    where = [_view(query.status, now), *article_filters(session, query)]
     by_publication = query.status in (None, ArticleView.published, ArticleView.scheduled)
     order: tuple[UnaryExpression[Any], ...]
     if by_publication:
@@ -126,20 +141,27 @@ def list_articles(
                 query.cursor, kind=BY_PUBLICATION, shape=(str, int)
             )
             after = parse_cursor_time(published_at)
-            stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(after, after_id))
+            where.append(tuple_(Article.published_at, Article.id) < tuple_(after, after_id))
     else:
         order = (col(Article.id).desc(),)
         if query.cursor is not None:
             (after_id,) = decode_cursor(query.cursor, kind=BY_ID, shape=(int,))
-            stmt = stmt.where(col(Article.id) < after_id)
-    stmt = stmt.options(*WITH_TERMS).order_by(*order).limit(query.limit + 1)
-    rows = session.exec(stmt).unique().all()
-    if by_publication:
-        return cut_page(rows, query.limit, kind=BY_PUBLICATION, key=_publication_key)
-    return cut_page(rows, query.limit, kind=BY_ID, key=lambda a: [a.id])
+            where.append(col(Article.id) < after_id)
+    return ListClauses(where, order, query.limit, by_publication)
 
 
-def _publication_key(article: Article) -> list[Any]:
+def list_articles(
+    session: Session, *, query: ArticleListQuery, now: datetime | None = None
+) -> tuple[Sequence[Article], str | None]:
+    """A page of articles (``list_clauses``) and the cursor of the next page."""
+    clauses = list_clauses(session, query=query, now=now)
+    stmt = select(Article).where(*clauses.where).options(*WITH_TERMS)
+    return clauses.cut(
+        session.exec(stmt.order_by(*clauses.order).limit(clauses.limit + 1)).unique().all()
+    )
+
+
+def _publication_key(article: ArticleData) -> list[Any]:
     assert article.published_at is not None
     return [article.published_at.isoformat(), article.id]
 

@@ -294,8 +294,9 @@ class TestListArticles:
             assert len(small.json()["data"]) == 5
             assert len(large.json()["data"]) == 100
             assert all(item["tags"][0]["slug"] == "مفاوضات" for item in large.json()["data"])
-            # The page, then its tags, then its authors (the category is joined in).
-            assert queries_for_5 == queries_for_100 == 3
+            # One statement: the category and picture joined, the tags and authors of each
+            # article aggregated with it.
+            assert queries_for_5 == queries_for_100 == 1
 
 
 class TestGetArticle:
