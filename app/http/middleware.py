@@ -8,10 +8,11 @@ adds the security headers to every answer; turns an unhandled exception into a 5
 problem that carries the same headers; and writes the access log line and the metrics.
 """
 
+import itertools
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import HTTPException
@@ -31,6 +32,23 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 UNMATCHED_ROUTE = "<unmatched>"
+
+
+def _new_request_ids() -> Iterator[str]:
+    """Ids unique to each request of this process, and to the process (a random prefix):
+    32 hex digits, as a random id would be, without a system call for each."""
+    prefix = os.urandom(8).hex()
+    for n in itertools.count():
+        yield f"{prefix}{n:016x}"
+
+
+def _start_request_ids() -> None:
+    global _request_ids
+    _request_ids = _new_request_ids()
+
+
+_request_ids = _new_request_ids()
+os.register_at_fork(after_in_child=_start_request_ids)  # a forked worker: a prefix of its own
 
 
 class BodyTooLarge(HTTPException):
@@ -69,9 +87,7 @@ class EdgeMiddleware:
             return
         started_at = time.perf_counter()
         request_headers = _headers(scope)
-        request_id = (
-            accepted_request_id(request_headers.get("x-request-id")) or os.urandom(16).hex()
-        )
+        request_id = accepted_request_id(request_headers.get("x-request-id")) or next(_request_ids)
         token = request_id_var.set(request_id)
         status = 500
         response_started = False

@@ -26,6 +26,7 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from sqlmodel import Session
@@ -295,6 +296,7 @@ class ResponseCacheMiddleware:
                         del self._holding[held]
 
 
+@lru_cache(maxsize=4096)  # parsing a query was a tenth of what a hit cost
 def _normalised(query: bytes) -> bytes:
     """One key for every spelling of one query: parameters in order, one percent-encoding.
     (Parameters a route does not know are a 422, which is never kept.)"""
