@@ -44,7 +44,7 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._await_head()
+        self._start_head_timer()  # a connection that asks nothing is closed
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
@@ -64,6 +64,10 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
                 return
             self._head_bytes += len(data)
         super().data_received(data)
+        if self._in_head and self._head_bytes and self._head_timer is None:
+            # A head arriving in pieces: it has the head timeout to end. (A whole head in
+            # one read, nearly every request, never needs the timer.)
+            self._start_head_timer()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -72,14 +76,13 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._await_head()
+        # The next head: uvicorn's keep-alive timeout guards the wait for its first byte.
+        self._in_head, self._head_bytes = True, 0
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "Bad Request", UNPARSABLE_DETAIL)
 
-    def _await_head(self) -> None:
-        self._in_head, self._head_bytes = True, 0
+    def _start_head_timer(self) -> None:
         self._stop_head_timer()
         self._head_timer = self.loop.call_later(
             _settings().http_head_timeout_seconds, self._head_timed_out
