@@ -11,7 +11,7 @@ What the lean read does not find (a slug the article had before, a spelling vari
 no such article) goes the long way, ``service.get_article``, which knows those answers.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from functools import cache
@@ -42,11 +42,8 @@ _PICTURE = [f.name for f in fields(PictureRow)]
 def public_article(session: Session, ref: str, *, now: datetime | None = None) -> ArticleData:
     """The public article ``ref`` names, as ``service.get_article`` finds it (404 and 301
     included), selected lean when the ref is its id or its slug."""
-    article_id = service.as_id(ref)
-    if article_id is None:
-        found = _first(session, "slug", normalize_ref(ref), now)
-    else:
-        found = _first(session, "id", article_id, now) if article_id <= ID_MAX else None
+    dialect = session.get_bind().dialect.name
+    found = _lookup(session, ref, now, lambda by: _article_statement(dialect, by))
     if found is None:
         return service.get_article(session, ref, now=now)
     body_media = _body_media(session, found["id"]) if "data-media-id" in found["body"] else []
@@ -63,12 +60,9 @@ class ArticleKey(NamedTuple):
 def public_article_key(session: Session, ref: str, *, now: datetime | None = None) -> ArticleKey:
     """The id of the public article ``ref`` names and whether it takes comments (404 and
     301 as ``public_article``)."""
-    article_id = service.as_id(ref)
-    by, value = ("slug", normalize_ref(ref)) if article_id is None else ("id", article_id)
-    if article_id is None or article_id <= ID_MAX:
-        found = session.execute(_key_statement(by), {by: value, "now": now or utc_now()}).first()
-        if found is not None:
-            return ArticleKey(*found)
+    found = _lookup(session, ref, now, _key_statement)
+    if found is not None:
+        return ArticleKey(found["id"], found["comments_enabled"])
     article = service.get_article(session, ref, now=now)
     assert article.id is not None
     return ArticleKey(article.id, article.comments_enabled)
@@ -85,11 +79,20 @@ def public_list(
     return clauses.cut([_article(row, []) for row in rows])
 
 
-def _first(session: Session, by: str, value: object, now: datetime | None) -> RowMapping | None:
-    dialect = session.get_bind().dialect.name
+def _lookup(
+    session: Session,
+    ref: str,
+    now: datetime | None,
+    statement: Callable[[str], Select[Any]],
+) -> RowMapping | None:
+    """The row ``statement("id")`` or ``statement("slug")`` selects for ``ref``, if the
+    article is public and ``ref`` its id or its slug."""
+    article_id = service.as_id(ref)
+    if article_id is not None and article_id > ID_MAX:
+        return None  # no INTEGER holds it (asked, PostgreSQL would fail on the overflow)
+    by, value = ("slug", normalize_ref(ref)) if article_id is None else ("id", article_id)
     parameters = {by: value, "now": now or utc_now()}
-    row = session.execute(_article_statement(dialect, by), parameters).first()
-    return None if row is None else row._mapping
+    return session.execute(statement(by), parameters).mappings().first()
 
 
 def _public(by: str) -> ColumnElement[bool]:
