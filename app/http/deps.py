@@ -46,6 +46,8 @@ async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterato
             setattr(request.state, REQUEST_SESSION, session)
             yield session
         finally:
+            # Ending a transaction is a round trip to the database: in a thread, not in
+            # the event loop (a route that reads in a thread has ended it there already).
             if session.in_transaction():
                 await run_in_threadpool(session.close)
             session.close()
