@@ -12,6 +12,7 @@ from sqlalchemy import text, update
 from sqlmodel import Session, col
 
 from app.auth.scopes import Scope
+from app.core.changes import LOOK_EVERY
 from app.core.config import CachePolicy, Settings
 from app.core.db import unit_of_work
 from app.main import create_app
@@ -51,10 +52,10 @@ def article_id(session: Session) -> int:
 
 
 def heard(settings: Settings) -> None:
-    """Wait as long as a write made elsewhere may take to reach a worker: at once on SQLite
-    (each request looks), within 100 ms on PostgreSQL (NOTIFY, heard by a listener)."""
-    if not settings.is_sqlite:
-        time.sleep(0.1)
+    """Wait as long as a write made elsewhere may take to reach a worker: 10 ms on SQLite
+    (app.core.changes.LOOK_EVERY), within 100 ms on PostgreSQL (NOTIFY, heard by a
+    listener)."""
+    time.sleep(LOOK_EVERY if settings.is_sqlite else 0.1)
 
 
 COMMENT = {"author_name": "قارئ", "author_email": "q@example.org", "body": "تعليق مفيد"}
