@@ -5,6 +5,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.types import ASGIApp
 
 from app.articles.router import article_moved
 from app.articles.router import router as articles_router
@@ -60,6 +62,25 @@ CORS_EXPOSED_HEADERS = [
     "RateLimit-Reset",
     "X-Request-ID",
 ]
+
+
+class AkhbarAPI(FastAPI):
+    """FastAPI, with Akhbar's own middleware (the edge, then the response cache) in front
+    of FastAPI's layers rather than inside them: a cached answer is sent before the
+    framework sees the request (a fifth of what a hit cost went to those layers). The
+    edge answers every unhandled error, so Starlette's 500 page, which it made
+    unreachable, is left out."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        ours, self.user_middleware = self.user_middleware, []
+        try:
+            framework = super().build_middleware_stack()
+        finally:
+            self.user_middleware = ours
+        app = framework.app if isinstance(framework, ServerErrorMiddleware) else framework
+        for middleware in reversed(ours):
+            app = middleware.cls(app, *middleware.args, **middleware.kwargs)
+        return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -119,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
             app.state.resources = None
 
-    app = FastAPI(
+    app = AkhbarAPI(
         title="Akhbar",
         version="1.0.0",
         summary="A headless, Arabic-first news content API.",
