@@ -18,6 +18,9 @@ from app.core.changes import create_change_feed
 from app.core.config import Settings, load_settings
 from app.core.db import create_db_engine, session_gate
 from app.core.errors import install_error_handlers
+from app.core.site import Site, use_site
+from app.feeds.router import router as feeds_router
+from app.feeds.router import sitemaps as sitemaps_router
 from app.http.limits import RateLimited, create_limiter, rate_limited
 from app.http.middleware import EdgeMiddleware
 from app.http.observability import AccessLog, Metrics
@@ -86,6 +89,7 @@ class AkhbarAPI(FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     serve_files_from(settings.media_public_url)
+    use_site(Site.from_settings(settings))
     revisions = Revisions.of(settings)  # read once: a worker's code does not change
 
     @asynccontextmanager
@@ -171,7 +175,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_entries=settings.response_cache_entries,
         max_bytes=settings.response_cache_bytes,
         # Files are streamed (and ranged), and a CDN or the browser keeps them a year.
-        bypass=("/media/",),
+        # Sitemaps of the index are streamed: as large as a month of articles.
+        bypass=("/media/", "/sitemaps/pages/"),
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -204,6 +209,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.webhooks.include_router(webhook_events)
     app.include_router(media_router)
     app.include_router(media_files)
+    app.include_router(feeds_router)
+    app.include_router(sitemaps_router)
     app.include_router(ops_router)
     install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -560,7 +560,7 @@ class TestFields:
         (error,) = response.json()["errors"]
         assert (error["loc"], error["type"]) == (["query", "fields"], "string_pattern_mismatch")
         # The pattern names every field there is to choose from.
-        assert "|slug|title|" in error["message"]
+        assert "|slug|url|title|" in error["message"]
 
     @pytest.mark.parametrize("fields", ["", "id,", "id;title", "ID", "id, title"])
     def test_a_malformed_list_is_a_422(self, client: TestClient, fields: str) -> None:

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, mo
 from app.core.fields import AltText, Body, Excerpt, Name, Slug, Title, WebUrl
 from app.core.pagination import Page, PageQuery, field_selection
 from app.core.params import Moment
+from app.core.site import current_site
 from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, PictureRow, media_embed
 from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
 from app.models.media import file_url
@@ -111,6 +112,13 @@ class ArticleListItem(BaseModel):
 
     id: int = Field(examples=[42])
     slug: str = Field(examples=["افتتاح-سوق-الحرير-بعد-الترميم"])
+    url: str | None = Field(
+        description="Its page on the website (`AKHBAR_SITE_URL` and "
+        "`AKHBAR_SITE_ARTICLE_URL`); null when no website is configured.",
+        examples=[
+            "https://akhbar.example/articles/%D8%A7%D9%81%D8%AA%D8%AA%D8%A7%D8%AD-%D8%B3%D9%88%D9%82"
+        ],
+    )
     title: str = Field(examples=["افتتاح سوق الحرير بعد ترميمٍ دام ثلاث سنوات"])
     subtitle: str | None = Field(examples=["التجار يعودون إلى محالّهم القديمة"])
     excerpt: str | None = Field(
@@ -254,6 +262,7 @@ def _article_fields(article: ArticleData) -> dict[str, object]:
     return {
         "id": article.id,
         "slug": article.slug,
+        "url": site.article_url(article) if (site := current_site()) is not None else None,
         "title": article.title,
         "subtitle": article.subtitle,
         "excerpt": article.excerpt,

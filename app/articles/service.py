@@ -52,6 +52,7 @@ from app.models import (
     Tag,
 )
 from app.models.article import public_at, scheduled_at
+from app.models.taxonomy import TaxonomyTerm
 from app.taxonomy.service import resolve_term_id
 from app.text.arabic import search_key
 from app.text.html import (
@@ -168,18 +169,11 @@ def _publication_key(article: ArticleData) -> list[Any]:
 
 def article_filters(session: Session, query: ArticleFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of the list filters (category, tag, author, flags, lang, dates)."""
-    where: list[ColumnElement[bool]] = []
-    if query.category is not None:
-        category_id = resolve_term_id(session, Category, query.category, field=("category",))
-        where.append(col(Article.category_id) == category_id)
-    if query.tag is not None:
-        tag_id = resolve_term_id(session, Tag, query.tag, field=("tag",))
-        tagged = select(ArticleTag.article_id).where(ArticleTag.tag_id == tag_id)
-        where.append(col(Article.id).in_(tagged))
-    if query.author is not None:
-        author_id = resolve_term_id(session, Author, query.author, field=("author",))
-        bylined = select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == author_id)
-        where.append(col(Article.id).in_(bylined))
+    where = in_terms(
+        category_id=_term_id(session, Category, query.category, "category"),
+        tag_id=_term_id(session, Tag, query.tag, "tag"),
+        author_id=_term_id(session, Author, query.author, "author"),
+    )
     if query.is_exclusive is not None:
         where.append(col(Article.is_exclusive) == query.is_exclusive)
     if query.is_breaking is not None:
@@ -190,6 +184,29 @@ def article_filters(session: Session, query: ArticleFilters) -> list[ColumnEleme
         where.append(col(Article.published_at) >= query.published_after)
     if query.published_before is not None:
         where.append(col(Article.published_at) < query.published_before)
+    return where
+
+
+def _term_id(
+    session: Session, model: type[TaxonomyTerm], slug: str | None, name: str
+) -> int | None:
+    return None if slug is None else resolve_term_id(session, model, slug, field=(name,))
+
+
+def in_terms(
+    *, category_id: int | None = None, tag_id: int | None = None, author_id: int | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the articles in a category, with a tag, by an author (those
+    given)."""
+    where: list[ColumnElement[bool]] = []
+    if category_id:
+        where.append(col(Article.category_id) == category_id)
+    if tag_id:
+        tagged = select(ArticleTag.article_id).where(ArticleTag.tag_id == tag_id)
+        where.append(col(Article.id).in_(tagged))
+    if author_id:
+        bylined = select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == author_id)
+        where.append(col(Article.id).in_(bylined))
     return where
 
 

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import string
 from collections.abc import Mapping
 from difflib import get_close_matches
 from pathlib import Path
@@ -31,6 +32,26 @@ def _rate(value: str) -> tuple[int, int]:
     """A RATE_PATTERN value ("10/minute") as (requests, window in seconds)."""
     count, unit = value.split("/")
     return int(count), RATE_UNITS[unit]
+
+
+# What the page templates of the website may name (app.core.site).
+ARTICLE_PLACEHOLDERS = ("slug", "id", "category", "yyyy", "mm", "dd")
+TERM_PLACEHOLDERS = ("slug", "id")
+
+
+def _template(template: str, placeholders: tuple[str, ...]) -> str:
+    """The template, if it is a path or an http(s) URL naming only ``placeholders``."""
+    if not re.fullmatch(r"(/|https?://)\S*", template):
+        raise ValueError(f"not a path (/…) or an http(s) URL: {template!r}")
+    try:
+        named = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"{exc} in {template!r}") from None
+    for name in named:
+        if name not in placeholders:
+            known = ", ".join("{" + p + "}" for p in placeholders)
+            raise ValueError(f"unknown placeholder {{{name}}} in {template!r} (known: {known})")
+    return template
 
 
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'akhbar.db'}"
@@ -129,6 +150,7 @@ class Settings(BaseSettings):
     cache_comments: CachePolicy = _policy(30, 60, 30)
     cache_ticker: CachePolicy = _policy(10, 10, 10)
     cache_taxonomy: CachePolicy = _policy(300, 3600, 300)
+    cache_feed: CachePolicy = _policy(60, 120, 60)
     # The response cache of each worker: how long an entry may live at most (writes and
     # scheduled changes end it sooner; 0 turns the cache off) and how many it keeps.
     response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
@@ -176,6 +198,30 @@ class Settings(BaseSettings):
     # bucket.endpoint/key.
     media_s3_path_style: bool = False
     media_s3_prefix: str = Field("", pattern=r"^([^\s/][^\s]*/)?$")
+
+    # The public website (app.core.site): feeds, sitemaps and articles' `url` link to it.
+    site_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
+    site_name: str = Field("أخبار", min_length=1, max_length=200)
+    site_language: str = Field("ar", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    site_article_url: str = "/articles/{slug}"
+    site_category_url: str = "/category/{slug}"
+    site_tag_url: str = "/tag/{slug}"
+    site_author_url: str = "/author/{slug}"
+    # Where the public reaches this API, if not under the site's own address.
+    site_api_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
+    feeds_content: Literal["full", "excerpt"] = "full"
+    # URLs in one sitemap: 10,000 of at most 2 KiB, each with a picture, stay under 50 MB.
+    sitemap_urls: Annotated[int, Field(ge=1, le=10_000)] = 10_000
+
+    @field_validator("site_article_url")
+    @classmethod
+    def _article_template(cls, value: str) -> str:
+        return _template(value, ARTICLE_PLACEHOLDERS)
+
+    @field_validator("site_category_url", "site_tag_url", "site_author_url")
+    @classmethod
+    def _term_template(cls, value: str) -> str:
+        return _template(value, TERM_PLACEHOLDERS)
 
     @field_validator(
         "media_widths",

@@ -1,0 +1,1 @@
+"""Discovery: feeds (RSS, Atom, JSON Feed) and sitemaps (sitemaps.org, Google News)."""
