@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models import Article
 from tests.factories import bearer, make_article, make_author, make_category, make_tag, make_token
+from tests.media.pictures import jpeg
 
 SITE = "https://akhbar.example"
 API = "https://api.akhbar.example"
@@ -363,3 +364,47 @@ def test_article_answers_carry_their_page_url(
 
 def test_without_a_site_an_article_has_no_url(client: TestClient, articles: list[Article]) -> None:
     assert client.get(f"/v1/articles/{articles[0].id}").json()["url"] is None
+
+
+def test_a_library_picture_is_an_enclosure_and_its_urls_are_absolute(
+    site_client: TestClient, session: Session
+) -> None:
+    token = bearer(make_token(session))
+    uploaded = site_client.post(
+        "/v1/media",
+        files={"file": ("souk.jpg", jpeg(1600, 1200), "image/jpeg")},
+        data={"alt": "سوق المدينة صباحاً"},
+        headers=token,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    media = uploaded.json()
+    make_article(
+        session,
+        "خبر مصور",
+        featured_image={"media_id": media["id"]},
+        body=f'<p>نص</p><img data-media-id="{media["id"]}">',
+    )
+
+    item = ET.fromstring(site_client.get("/feeds/rss.xml").content).find("channel/item")
+    assert item is not None
+    enclosure = item.find("enclosure")
+    assert enclosure is not None
+    assert enclosure.attrib == {
+        "url": API + media["url"],
+        "length": str(media["bytes"]),
+        "type": "image/jpeg",
+    }
+    picture = item.find("media:content", NS)
+    assert picture is not None
+    assert (picture.get("url"), picture.get("width"), picture.get("height")) == (
+        API + media["url"],
+        "1600",
+        "1200",
+    )
+    body = item.findtext("content:encoded", namespaces=NS) or ""
+    assert f'src="{API}/media/' in body
+    srcset = body.split('srcset="')[1].split('"')[0]
+    assert [entry.split()[0].startswith(f"{API}/media/") for entry in srcset.split(", ")] == [
+        True
+    ] * len(srcset.split(", "))
+    assert '"/media/' not in body
