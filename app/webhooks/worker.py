@@ -26,6 +26,7 @@ from app.core.db import did, unit_of_work
 from app.webhooks import queue
 from app.webhooks.deliveries import DeliveryPolicy, Job, attempt, finish
 from app.webhooks.outbox import EVENT_WRITTEN
+from app.webhooks.pings import keep_pings
 from app.webhooks.sender import Outcome
 
 logger = logging.getLogger("akhbar.webhooks")
@@ -52,6 +53,7 @@ def bookkeeping_session(engine: Engine) -> Session:
 class DeliveryWorker:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self._engine = engine
+        self._settings = settings
         self._policy = DeliveryPolicy.from_settings(settings)
         self._poll_seconds = settings.webhooks_poll_seconds
         self._wake = asyncio.Event()
@@ -88,6 +90,10 @@ class DeliveryWorker:
     async def run(self) -> None:
         self._loop = self._loop or asyncio.get_running_loop()
         next_prune = 0.0
+        try:
+            await self._db(self._keep_pings)
+        except SQLAlchemyError:
+            logger.warning("webhook worker could not set the pings up", exc_info=True)
         while not self._stopping:
             self._wake.clear()
             try:
@@ -147,13 +153,24 @@ class DeliveryWorker:
             },
         )
         try:
-            await self._db(self._finish, job, outcome)
+            recording = asyncio.ensure_future(self._db(self._finish, job, outcome))
+            try:
+                await asyncio.shield(recording)
+            except asyncio.CancelledError:
+                # Stopping: the thread ends what it began (and gives its connection back)
+                # before the engine is disposed.
+                await recording
+                raise
         except SQLAlchemyError:
             # Not recorded: the claim runs out and the delivery is tried again.
             logger.warning("webhook worker could not record an attempt", exc_info=True)
 
     async def _db(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.to_thread(function, *args)
+
+    def _keep_pings(self) -> None:
+        with bookkeeping_session(self._engine) as session:
+            keep_pings(session, self._settings)
 
     def _prune(self) -> None:
         with bookkeeping_session(self._engine) as session, unit_of_work(session):
