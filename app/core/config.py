@@ -212,6 +212,11 @@ class Settings(BaseSettings):
     feeds_content: Literal["full", "excerpt"] = "full"
     # URLs in one sitemap: 10,000 of at most 2 KiB, each with a picture, stay under 50 MB.
     sitemap_urls: Annotated[int, Field(ge=1, le=10_000)] = 10_000
+    # Pings on publication, through the webhook outbox (app.webhooks.pings).
+    websub_hub_url: str | None = Field(None, pattern=r"^https?://[^\s#]+$")
+    indexnow_key: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{8,128}$")
+    indexnow_url: str = Field("https://api.indexnow.org/indexnow", pattern=r"^https?://[^\s#]+$")
+    indexnow_key_location: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
 
     @field_validator("site_article_url")
     @classmethod
@@ -271,6 +276,13 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"[1-9][0-9]{0,2}:[1-9][0-9]{0,2}", crop):
                 raise ValueError(f"not an aspect ratio (width:height, as 16:9): {crop!r}")
         return value
+
+    @model_validator(mode="after")
+    def _pings_name_pages(self) -> "Settings":
+        for name in ("websub_hub_url", "indexnow_key"):
+            if getattr(self, name) and not self.site_url:
+                raise ValueError(f"AKHBAR_{name.upper()} needs AKHBAR_SITE_URL (it pings pages)")
+        return self
 
     @model_validator(mode="after")
     def _s3_bucket(self) -> "Settings":

@@ -43,6 +43,24 @@ def _segment(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class PageTerm:
+    """What a term's page URL is made of (for callers holding rows, not terms)."""
+
+    id: int | None
+    slug: str
+
+
+@dataclass(frozen=True)
+class PageArticle:
+    """What an article's page URL is made of."""
+
+    id: int | None
+    slug: str
+    published_at: datetime | None
+    category: PageTerm | None
+
+
+@dataclass(frozen=True)
 class Site:
     url: str
     name: str
@@ -53,6 +71,8 @@ class Site:
     api_url: str
     # Whether feeds carry whole bodies (else excerpts only).
     full_content: bool = True
+    # The WebSub hub the feeds name, which each publication pings.
+    hub_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Site | None":
@@ -71,6 +91,7 @@ class Site:
             },
             api_url=(settings.site_api_url or site_url).rstrip("/"),
             full_content=settings.feeds_content == "full",
+            hub_url=settings.websub_hub_url,
         )
 
     def absolute(self, template: str, **values: str) -> str:
@@ -91,6 +112,11 @@ class Site:
 
     def term_url(self, kind: TermKind, term: _Term) -> str:
         return self.absolute(self.term_templates[kind], slug=_segment(term.slug), id=str(term.id))
+
+    @property
+    def feed_urls(self) -> list[str]:
+        """The whole site's feeds: what a WebSub hub is told changed."""
+        return [f"{self.api_url}/feeds/{name}" for name in ("rss.xml", "atom.xml", "feed.json")]
 
 
 _site: Site | None = None

@@ -52,6 +52,7 @@ def feed_of(
         self_url=site.api_url + path + (f"?{query}" if query else ""),
         language=site.language,
         entries=[entry(site, article) for article in articles],
+        hub_url=site.hub_url,
     )
     return feed, keys + [key for article in articles for key in article_keys(article)]
 

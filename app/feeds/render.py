@@ -76,6 +76,8 @@ class Feed:
     self_url: str
     language: str
     entries: Sequence[Entry]
+    # The WebSub hub that hears of its changes, if one does.
+    hub_url: str | None = None
 
     @property
     def updated(self) -> datetime:
@@ -157,6 +159,8 @@ def rss(feed: Feed) -> bytes:
         yield _element(
             "atom:link", None, href=feed.self_url, rel="self", type="application/rss+xml"
         )
+        if feed.hub_url:
+            yield _element("atom:link", None, href=feed.hub_url, rel="hub")
         for entry in feed.entries:
             yield from item(entry)
         yield "</channel></rss>\n"
@@ -211,6 +215,8 @@ def atom(feed: Feed) -> bytes:
         yield _element("updated", w3c_datetime(feed.updated))
         yield _element("link", None, rel="self", type="application/atom+xml", href=feed.self_url)
         yield _element("link", None, rel="alternate", type="text/html", href=feed.home_url)
+        if feed.hub_url:
+            yield _element("link", None, rel="hub", href=feed.hub_url)
         # An entry without an author of its own has the publication's.
         yield person(Link(feed.title, feed.home_url))
         yield _element("generator", GENERATOR)
@@ -253,6 +259,7 @@ def json_feed(feed: Feed) -> bytes:
             "home_page_url": feed.home_url,
             "feed_url": feed.self_url,
             "language": feed.language,
+            **({"hubs": [{"type": "WebSub", "url": feed.hub_url}]} if feed.hub_url else {}),
             "items": [item(entry) for entry in feed.entries],
         }
     )

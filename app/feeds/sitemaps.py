@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from app.core.clock import utc_now
-from app.core.site import Site, TermKind
+from app.core.site import PageArticle, PageTerm, Site, TermKind
 from app.feeds.entries import absolute
 from app.feeds.render import w3c_datetime, xml_text
 from app.models.article import public_at
@@ -195,18 +195,9 @@ def page_version(
     return f'"sitemap-{digest.hexdigest()}"'
 
 
-class _Row:
-    """What ``Site.article_url`` reads of an article row."""
-
-    def __init__(self, row: Any) -> None:
-        self.id, self.slug, self.published_at = row.id, row.slug, _aware(row.published_at)
-        self.category = _Term(row.category_id, row.category_slug) if row.category_id else None
-
-
-@dataclass(frozen=True)
-class _Term:
-    id: int | None
-    slug: str
+def _page(row: Any) -> PageArticle:
+    category = PageTerm(row.category_id, row.category_slug) if row.category_id else None
+    return PageArticle(row.id, row.slug, _aware(row.published_at), category)
 
 
 def stream_page(
@@ -246,7 +237,7 @@ def stream_page(
 
 
 def _article_url(site: Site, row: Any) -> str:
-    loc = site.article_url(_Row(row))
+    loc = site.article_url(_page(row))
     if len(loc) >= URL_LIMIT:
         return ""
     parts = [
@@ -264,7 +255,7 @@ def _article_url(site: Site, row: Any) -> str:
 
 
 def _term_url(site: Site, kind: TermKind, row: Any) -> str:
-    loc = site.term_url(kind, _Term(row.id, row.slug))
+    loc = site.term_url(kind, PageTerm(row.id, row.slug))
     if len(loc) >= URL_LIMIT:
         return ""
     lastmod = w3c_datetime(_aware(row.updated_at))
@@ -288,7 +279,7 @@ def news_document(
     )
     parts = [_HEAD, f'<urlset xmlns="{SITEMAP_NS}" xmlns:news="{NEWS_NS}">']
     for row in rows:
-        loc = site.article_url(_Row(row))
+        loc = site.article_url(_page(row))
         if len(loc) >= URL_LIMIT:
             continue
         parts.append(

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Column, Enum, Index, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Enum, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -15,12 +15,23 @@ MESSAGE_ID_MAX = 40
 ERROR_MAX = 500
 
 
+# A subscription an admin made: signed JSON events. The others are pings kept by the
+# settings (app.webhooks.pings): a WebSub hub, IndexNow.
+WEBHOOK = "webhook"
+_A_PING = text(f"kind <> '{WEBHOOK}'")
+
+
 class WebhookSubscription(Timestamped, table=True):
     """Where to send which events, and the secret that signs them."""
 
     __tablename__ = "webhook_subscription"
+    # One subscription of each kind of ping.
+    __table_args__ = (
+        Index(None, "kind", unique=True, sqlite_where=_A_PING, postgresql_where=_A_PING),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default=WEBHOOK, max_length=16, sa_column_kwargs={"server_default": WEBHOOK})
     url: str = Field(max_length=URL_MAX)
     events: list[str] = Field(sa_type=JSON)
     # Kept as it is: the HMAC needs it (API tokens, which only need checking, are hashed).

@@ -20,7 +20,9 @@ from app.core.db import mark, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import cut_page, decode_cursor
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from app.models.webhook import WEBHOOK
 from app.webhooks.outbox import EVENT_WRITTEN, new_message_id
+from app.webhooks.pings import Pings
 from app.webhooks.schemas import PING, DeliveryListQuery, PingData, PingEvent
 from app.webhooks.sender import Outcome, send
 from app.webhooks.subscriptions import get_subscription
@@ -38,6 +40,7 @@ class DeliveryPolicy:
     timeout_seconds: float
     allow_private: bool
     retention_days: int
+    pings: Pings | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "DeliveryPolicy":
@@ -47,6 +50,7 @@ class DeliveryPolicy:
             timeout_seconds=settings.webhooks_timeout_seconds,
             allow_private=settings.webhooks_allow_private_targets,
             retention_days=settings.webhooks_retention_days,
+            pings=Pings.from_settings(settings),
         )
 
     @property
@@ -76,6 +80,8 @@ class Job:
     secret: str
     message_id: str
     body: bytes
+    # A webhook's (signed JSON), or a ping's (app.webhooks.pings).
+    kind: str = WEBHOOK
 
 
 def list_deliveries(
@@ -215,13 +221,17 @@ def finish(
 
 async def attempt(job: Job, policy: DeliveryPolicy) -> Outcome:
     """One attempt at a claimed delivery (its result is for ``finish``)."""
+    timeout, allow_private = policy.timeout_seconds, policy.allow_private
+    if job.kind == WEBHOOK:
+        signed = (job.secret, job.message_id)
+        return await send(
+            job.url, body=job.body, timeout=timeout, allow_private=allow_private, signed=signed
+        )
+    if policy.pings is None:  # pings need the site: its settings went away since
+        return Outcome(None, "AKHBAR_SITE_URL is not set: nothing to ping with", 0)
+    content_type, body = policy.pings.request(job.kind, job.body)
     return await send(
-        job.url,
-        secret=job.secret,
-        message_id=job.message_id,
-        body=job.body,
-        timeout=policy.timeout_seconds,
-        allow_private=policy.allow_private,
+        job.url, body=body, timeout=timeout, allow_private=allow_private, content_type=content_type
     )
 
 

@@ -112,6 +112,7 @@ def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, limit:
             secret=subscription.secret,
             message_id=event.message_id,
             body=event.payload.encode(),
+            kind=subscription.kind,
         )
         for delivery, event, subscription in rows
     ]

@@ -41,13 +41,14 @@ class Outcome:
 async def send(
     url: str,
     *,
-    secret: str,
-    message_id: str,
     body: bytes,
     timeout: float,
     allow_private: bool,
+    signed: tuple[str, str] | None = None,
+    content_type: str = "application/json",
 ) -> Outcome:
-    """POST ``body`` to ``url``, signed; never raises."""
+    """POST ``body`` to ``url``, signed with (secret, message id) when ``signed`` is given;
+    never raises."""
     started = time.monotonic()
 
     def outcome(status: int | None, error: str | None, retry_after: float | None = None) -> Outcome:
@@ -63,11 +64,12 @@ async def send(
             headers = {
                 "Host": parts.netloc,
                 "User-Agent": USER_AGENT,
-                "Content-Type": "application/json",
+                "Content-Type": content_type,
                 "Content-Length": str(len(body)),
                 "Connection": "close",
-                **signed_headers(secret, message_id, int(time.time()), body),
             }
+            if signed is not None:
+                headers |= signed_headers(*signed, int(time.time()), body)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             tls = parts.scheme == "https"
             status, reason, retry_after = await _post(

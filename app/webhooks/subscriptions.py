@@ -12,6 +12,7 @@ from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import cut_page, decode_cursor
 from app.http.outbound import UnsafeTarget, check_url, is_public
 from app.models import WebhookSubscription
+from app.models.webhook import WEBHOOK
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
 from app.webhooks.signing import new_secret
 
@@ -56,8 +57,9 @@ def create_subscription(
 
 
 def get_subscription(session: Session, subscription_id: int) -> WebhookSubscription:
+    """An admin's webhook (the pings are the settings', app.webhooks.pings)."""
     subscription = session.get(WebhookSubscription, subscription_id)
-    if subscription is None:
+    if subscription is None or subscription.kind != WEBHOOK:
         raise NotFound(f"no webhook with id {subscription_id}")
     return subscription
 
@@ -66,7 +68,12 @@ def list_subscriptions(
     session: Session, *, limit: int, cursor: str | None
 ) -> tuple[Sequence[WebhookSubscription], str | None]:
     """Oldest first."""
-    stmt = select(WebhookSubscription).order_by(col(WebhookSubscription.id)).limit(limit + 1)
+    stmt = (
+        select(WebhookSubscription)
+        .where(col(WebhookSubscription.kind) == WEBHOOK)
+        .order_by(col(WebhookSubscription.id))
+        .limit(limit + 1)
+    )
     if cursor is not None:
         (after_id,) = decode_cursor(cursor, kind="webhook", shape=(int,))
         stmt = stmt.where(col(WebhookSubscription.id) > after_id)
