@@ -112,9 +112,11 @@ def test_the_feeds_name_the_hub(settings: Settings, session: Session) -> None:
         feed = client.get("/feeds/feed.json").json()
 
     hub_link = rss.find("channel/atom:link[@rel='hub']", NS)
-    assert hub_link is not None and hub_link.get("href") == hub.url
+    assert hub_link is not None
+    assert hub_link.get("href") == hub.url
     atom_hub = atom.find("atom:link[@rel='hub']", NS)
-    assert atom_hub is not None and atom_hub.get("href") == hub.url
+    assert atom_hub is not None
+    assert atom_hub.get("href") == hub.url
     assert feed["hubs"] == [{"type": "WebSub", "url": hub.url}]
 
 
