@@ -65,6 +65,7 @@ def _responses(media_type: str, example: str) -> dict[int | str, dict[str, Any]]
 
 async def _answer(
     request: Request,
+    response: Response,
     session: Session,
     site: Site,
     query: FeedQuery,
@@ -78,7 +79,7 @@ async def _answer(
         tag(answer, *keys)
         return answer
 
-    return await run_in_threadpool(read)
+    return _cached(response, await run_in_threadpool(read))
 
 
 _RSS_EXAMPLE = (
@@ -101,9 +102,7 @@ async def rss_feed(
     (`dc:creator`), category and tags (`category`), excerpt (`description`), body
     (`content:encoded`, unless `AKHBAR_FEEDS_CONTENT=excerpt`) and featured picture
     (`media:content`, and `enclosure` for a picture of the media library)."""
-    return _cached(
-        response, await _answer(request, session, site, query, render.rss, render.RSS_TYPE)
-    )
+    return await _answer(request, response, session, site, query, render.rss, render.RSS_TYPE)
 
 
 @router.get(
@@ -120,9 +119,7 @@ async def atom_feed(
 ) -> Response:
     """Atom 1.0 (RFC 4287), in the site's language (`xml:lang`); the same entries as the
     RSS feed."""
-    return _cached(
-        response, await _answer(request, session, site, query, render.atom, render.ATOM_TYPE)
-    )
+    return await _answer(request, response, session, site, query, render.atom, render.ATOM_TYPE)
 
 
 @router.get(
@@ -139,9 +136,8 @@ async def json_feed(
     request: Request, response: Response, session: SessionDep, site: SiteDep, query: FeedQueryDep
 ) -> Response:
     """JSON Feed 1.1; the same entries as the RSS feed."""
-    return _cached(
-        response,
-        await _answer(request, session, site, query, render.json_feed, render.JSON_FEED_TYPE),
+    return await _answer(
+        request, response, session, site, query, render.json_feed, render.JSON_FEED_TYPE
     )
 
 
