@@ -8,11 +8,13 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.core.config import Settings
 from app.main import create_app
-from app.models import Article
+from app.models import Article, ArticleStatus
+from app.text.slugs import SLUG_MAX
 from tests.factories import bearer, make_article, make_author, make_category, make_tag, make_token
 from tests.feeds.test_feeds import API, SITE, site_settings
 
@@ -184,3 +186,53 @@ def test_site_templates_are_checked_at_start_up(settings: Settings) -> None:
     with pytest.raises(ValueError, match="not a path"):
         Settings(site_tag_url="tag/{slug}")
     assert Settings(site_author_url="https://people.example/{id}-{slug}").site_author_url
+
+
+def test_news_holds_at_most_1000_and_a_url_too_long_is_left_out(
+    settings: Settings, site_client: TestClient, session: Session
+) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "slug": f"خبر-{n}",
+            "slug_key": f"خبر-{n}",
+            "title": f"خبر رقم {n}",
+            "body": "<p>نص</p>",
+            "body_text": "نص",
+            "lang": "ar",
+            "status": ArticleStatus.published,
+            "published_at": now - timedelta(seconds=n + 1),
+            "is_exclusive": False,
+            "is_breaking": False,
+            "comments_enabled": True,
+            "version": 1,
+            "word_count": 1,
+            "reading_time_minutes": 1,
+            "comment_count": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(1005)
+    ]
+    long_slug = "ع" * SLUG_MAX  # 1,200 characters once percent-encoded
+    rows[0] |= {"slug": long_slug, "slug_key": long_slug}
+    session.execute(insert(Article), rows)
+    session.commit()
+
+    news = parsed(site_client, "/sitemaps/news.xml")
+    assert [n.text for n in news.iter(f"{NEWS}title")] == [f"خبر رقم {n}" for n in range(1000)]
+
+    # Pages under a long path: the longest slug makes a URL of 2,048 characters or more.
+    long_path = site_settings(settings, site_article_url="/" + "a" * 900 + "/{slug}")
+    with TestClient(create_app(long_path)) as client:
+        titles = [n.text for n in parsed(client, "/sitemaps/news.xml").iter(f"{NEWS}title")]
+        month = f"articles-{now:%Y-%m}"
+        pages = [parsed(client, f"/sitemaps/pages/{month}.xml")]
+        if (now - timedelta(seconds=1006)).month != now.month:  # the hour spans two months
+            pages.append(
+                parsed(client, f"/sitemaps/pages/articles-{now - timedelta(hours=1):%Y-%m}.xml")
+            )
+    assert titles == [f"خبر رقم {n}" for n in range(1, 1000)]
+    listed = [loc for page in pages for loc in locs(page)]
+    assert len(listed) == 1004
+    assert all(len(loc) < 2048 for loc in listed)
