@@ -199,12 +199,12 @@ def in_terms(
     """The WHERE clauses of the articles in a category, with a tag, by an author (those
     given)."""
     where: list[ColumnElement[bool]] = []
-    if category_id:
+    if category_id is not None:
         where.append(col(Article.category_id) == category_id)
-    if tag_id:
+    if tag_id is not None:
         tagged = select(ArticleTag.article_id).where(ArticleTag.tag_id == tag_id)
         where.append(col(Article.id).in_(tagged))
-    if author_id:
+    if author_id is not None:
         bylined = select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == author_id)
         where.append(col(Article.id).in_(bylined))
     return where
