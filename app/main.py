@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
-from app.articles.router import article_moved
+from app.articles.router import article_moved, preview_router
 from app.articles.router import router as articles_router
 from app.articles.service import ArticleMoved
 from app.auth.router import router as tokens_router
@@ -200,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access_log=access_log,
     )
     app.include_router(articles_router)
+    app.include_router(preview_router)
     app.include_router(taxonomy_router)
     app.include_router(search_router)
     app.include_router(comments_router)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.articles import reads, service
+from app.articles import previews, reads, service
 from app.articles.deps import ArticleListQueryDep, ArticleRef, EditedArticleId, ExpectedVersion
 from app.articles.schemas import (
     ArticleCreate,
@@ -21,6 +21,10 @@ from app.articles.schemas import (
     ArticleRevisionPublic,
     ArticleUpdate,
     ArticleView,
+    PreviewCreate,
+    PreviewCreated,
+    PreviewList,
+    PreviewPublic,
     RevisionPage,
     article_keys,
 )
@@ -30,11 +34,12 @@ from app.core.pagination import PageQueryDep, build_page, select_fields
 from app.core.params import ID_MAX
 from app.http.cache import cache_for, tag
 from app.http.conditional import entity_tag
-from app.http.deps import SessionDep
+from app.http.deps import SessionDep, SettingsDep
 from app.http.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
 from app.http.routing import JsonRoute, json_answer
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/articles", tags=["articles"])
+preview_router = APIRouter(route_class=JsonRoute, prefix="/v1/previews", tags=["articles"])
 
 RevisionId = Annotated[int, Path(ge=1, le=ID_MAX, description="Revision id.")]
 
@@ -300,3 +305,96 @@ def restore_article_revision(
         token_id=editor.token_id,
     )
     return _article_answer(response, article)
+
+
+PreviewId = Annotated[int, Path(ge=1, le=ID_MAX, description="Preview link id.")]
+
+
+@router.post(
+    "/{ref}/previews",
+    summary="Make a preview link",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PreviewCreated,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def create_article_preview(
+    article_id: EditedArticleId,
+    data: PreviewCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    editor: ArticleEditor,
+) -> PreviewCreated:
+    """A secret link that shows the article as the public will see it once published
+    (the draft as it is when the link is opened, or the revision named), for 24 hours
+    unless `expires_in` says otherwise (at most 7 days). The secret is in this answer
+    only; `url` is the frontend's preview page for it (`AKHBAR_PREVIEW_URL_TEMPLATE`).
+    Needs a token with `articles:write`; opening the link needs none."""
+    preview, secret = previews.create_preview(
+        session,
+        article_id,
+        expires_in=data.expires_in,
+        revision_id=data.revision_id,
+        token_id=editor.token_id,
+    )
+    template = settings.preview_url_template
+    return PreviewCreated(
+        **PreviewPublic.from_row(preview).model_dump(),
+        secret=secret,
+        url=template.format(secret=secret) if template else None,
+    )
+
+
+@router.get(
+    "/{ref}/previews",
+    summary="List an article's preview links",
+    response_model=PreviewList,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_article_previews(
+    article_id: EditedArticleId, session: SessionDep, _editor: ArticleEditor
+) -> PreviewList:
+    """The article's preview links that have not expired or been revoked, newest first
+    (without their secrets). Needs a token with `articles:write`."""
+    return PreviewList(
+        data=[PreviewPublic.from_row(p) for p in previews.list_previews(session, article_id)]
+    )
+
+
+@router.delete(
+    "/{ref}/previews/{preview_id}",
+    summary="Revoke a preview link",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def revoke_article_preview(
+    article_id: EditedArticleId, preview_id: PreviewId, session: SessionDep, _editor: ArticleEditor
+) -> None:
+    """The link stops working at once. Needs a token with `articles:write`."""
+    previews.revoke_preview(session, article_id, preview_id)
+
+
+PreviewSecret = Annotated[
+    str,
+    Path(
+        max_length=100,
+        description="The secret of a preview link.",
+        examples=["akp_q3V8mJ2vXnL0cT7rW1bY9kH4sD6fG5aZ8eU2iO0pR3x"],
+    ),
+]
+
+
+@preview_router.get(
+    "/{secret}",
+    summary="Open a preview link",
+    response_model=ArticlePublic,
+    responses=problem_responses(404, 422),
+)
+def get_preview(secret: PreviewSecret, response: Response, session: SessionDep) -> ArticlePublic:
+    """The article a preview link shows, as the public will see it once published: the
+    draft as it is now, or the revision the link names. No token: the secret is the key.
+    Never cached or indexed (`Cache-Control: private, no-store`, `X-Robots-Tag:
+    noindex`); an unknown, expired or revoked link is a 404."""
+    article = previews.previewed(session, secret)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return ArticlePublic.from_article(article)

@@ -12,7 +12,7 @@ from app.core.pagination import Page, PageQuery, field_selection
 from app.core.params import Moment
 from app.core.site import current_site
 from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, PictureRow, media_embed
-from app.models import Article, ArticleRevision, ArticleStatus, RevisionReason
+from app.models import Article, ArticlePreview, ArticleRevision, ArticleStatus, RevisionReason
 from app.models.media import file_url
 from app.taxonomy.schemas import TermRef
 from app.text.html import image_tag, replace_images
@@ -479,3 +479,60 @@ def snapshot_of(article: Article) -> dict[str, Any]:
         "featured_image": _featured_image_as_sent(article),
         "comments_enabled": article.comments_enabled,
     }
+
+
+# Draft previews
+
+PREVIEW_SECONDS_MAX = 7 * 24 * 3600
+
+
+class PreviewCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in: int = Field(
+        24 * 3600,
+        ge=1,
+        le=PREVIEW_SECONDS_MAX,
+        description="Seconds the link works (at most 7 days).",
+        examples=[86400],
+    )
+    revision_id: int | None = Field(
+        None,
+        ge=1,
+        lt=2**31,
+        description="Show this revision of the article (`/revisions`) rather than the "
+        "article as it is when the link is opened.",
+        examples=[None],
+    )
+
+
+class PreviewPublic(BaseModel):
+    """A preview link (its secret is only ever shown when it is made)."""
+
+    id: int = Field(examples=[5])
+    article_id: int = Field(examples=[42])
+    revision_id: int | None = Field(examples=[None])
+    expires_at: AwareDatetime = Field(examples=["2026-11-29T09:30:00Z"])
+    created_at: AwareDatetime = Field(examples=["2026-11-28T09:30:00Z"])
+
+    @classmethod
+    def from_row(cls, preview: ArticlePreview) -> "PreviewPublic":
+        return cls.model_validate(preview, from_attributes=True)
+
+
+class PreviewCreated(PreviewPublic):
+    secret: str = Field(
+        description="Shown this once: the link's key (`GET /v1/previews/{secret}`).",
+        examples=["akp_q3V8mJ2vXnL0cT7rW1bY9kH4sD6fG5aZ8eU2iO0pR3x"],
+    )
+    url: str | None = Field(
+        description="The frontend's preview page for it (`AKHBAR_PREVIEW_URL_TEMPLATE`); "
+        "null when that is not set.",
+        examples=[
+            "https://akhbar.example/preview?secret=akp_q3V8mJ2vXnL0cT7rW1bY9kH4sD6fG5aZ8eU2iO0pR3x"
+        ],
+    )
+
+
+class PreviewList(BaseModel):
+    data: list[PreviewPublic]

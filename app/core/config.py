@@ -212,6 +212,8 @@ class Settings(BaseSettings):
     feeds_content: Literal["full", "excerpt"] = "full"
     # URLs in one sitemap: 10,000 of at most 2 KiB, each with a picture, stay under 50 MB.
     sitemap_urls: Annotated[int, Field(ge=1, le=10_000)] = 10_000
+    # The frontend's page that shows a draft preview (app.articles.previews).
+    preview_url_template: str | None = None
     # Pings on publication, through the webhook outbox (app.webhooks.pings).
     websub_hub_url: str | None = Field(None, pattern=r"^https?://[^\s#]+$")
     indexnow_key: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{8,128}$")
@@ -222,6 +224,13 @@ class Settings(BaseSettings):
     @classmethod
     def _article_template(cls, value: str) -> str:
         return _template(value, ARTICLE_PLACEHOLDERS)
+
+    @field_validator("preview_url_template")
+    @classmethod
+    def _preview_template(cls, value: str | None) -> str | None:
+        if value is not None and "{secret}" not in _template(value, ("secret",)):
+            raise ValueError(f"name the link's secret with {{secret}}: {value!r}")
+        return value
 
     @field_validator("site_category_url", "site_tag_url", "site_author_url")
     @classmethod

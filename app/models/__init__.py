@@ -21,6 +21,7 @@ from app.models.changes import CacheChange
 from app.models.comment import Comment, CommentStatus
 from app.models.imports import ImportRecord, ImportSource
 from app.models.media import Media
+from app.models.preview import ArticlePreview
 from app.models.taxonomy import Author, Category, Tag
 from app.models.ticker import TickerHeadline
 from app.models.webhook import (
@@ -48,6 +49,7 @@ __all__ = [
     "Article",
     "ArticleAuthor",
     "ArticleMedia",
+    "ArticlePreview",
     "ArticleRevision",
     "ArticleSlugRedirect",
     "ArticleStatus",
