@@ -114,7 +114,8 @@ class ArticleListItem(BaseModel):
     slug: str = Field(examples=["افتتاح-سوق-الحرير-بعد-الترميم"])
     url: str | None = Field(
         description="Its page on the website (`AKHBAR_SITE_URL` and "
-        "`AKHBAR_SITE_ARTICLE_URL`); null when no website is configured.",
+        "`AKHBAR_SITE_ARTICLE_URL`); null when no website is configured, or when the "
+        "page's address holds a publication date and it has none yet.",
         examples=[
             "https://akhbar.example/articles/%D8%A7%D9%81%D8%AA%D8%AA%D8%A7%D8%AD-%D8%B3%D9%88%D9%82"
         ],
@@ -262,7 +263,7 @@ def _article_fields(article: ArticleData) -> dict[str, object]:
     return {
         "id": article.id,
         "slug": article.slug,
-        "url": site.article_url(article) if (site := current_site()) is not None else None,
+        "url": site.page_url(article) if (site := current_site()) is not None else None,
         "title": article.title,
         "subtitle": article.subtitle,
         "excerpt": article.excerpt,

@@ -110,6 +110,12 @@ class Site:
             dd=f"{published.day:02d}" if published else "00",
         )
 
+    def page_url(self, article: _Article) -> str | None:
+        """The article's page, if it can be named yet: not for an article without a
+        publication date when the template names one."""
+        dated = any(f"{{{p}}}" in self.article_template for p in ("yyyy", "mm", "dd"))
+        return None if dated and article.published_at is None else self.article_url(article)
+
     def term_url(self, kind: TermKind, term: _Term) -> str:
         return self.absolute(self.term_templates[kind], slug=_segment(term.slug), id=str(term.id))
 

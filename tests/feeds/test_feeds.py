@@ -408,3 +408,18 @@ def test_a_library_picture_is_an_enclosure_and_its_urls_are_absolute(
         True
     ] * len(srcset.split(", "))
     assert '"/media/' not in body
+
+
+def test_a_draft_without_a_date_has_no_url_where_the_page_needs_one(
+    site_client: TestClient, session: Session, articles: list[Article]
+) -> None:
+    editor = bearer(make_token(session))
+    draft = site_client.post("/v1/articles", json={"title": "مسودة بلا تاريخ"}, headers=editor)
+    assert draft.status_code == 201
+    assert draft.json()["url"] is None  # the template names {yyyy} and {mm}
+    dated = site_client.patch(
+        f"/v1/articles/{draft.json()['id']}",
+        json={"published_at": "2026-12-24T10:00:00+00:00"},
+        headers=editor,
+    )
+    assert dated.json()["url"] == f"{SITE}/-/2026/12/{quote(draft.json()['slug'])}"
