@@ -30,7 +30,8 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
 _SECRETS = (
-    (re.compile(r"akh_[0-9A-Za-z]+"), "akh_[redacted]"),
+    # API tokens (akh_), and preview links' secrets (akp_): the key is the whole secret.
+    (re.compile(r"(ak[hp])_[0-9A-Za-z_-]+"), r"\1_[redacted]"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"), r"\1 [redacted]"),
     (
         re.compile(r"[^\s\"'<>@,;:()\[\]\\]+@[^\s\"'<>@,;:()\[\]\\]+\.[^\s\"'<>@,;:()\[\]\\]+"),
@@ -48,7 +49,12 @@ def accepted_request_id(value: str | None) -> str | None:
 
 
 def redact(text: str) -> str:
-    if "@" not in text and "akh_" not in text and not _CREDENTIAL_HINT.search(text):
+    if (
+        "@" not in text
+        and "akh_" not in text
+        and "akp_" not in text
+        and not _CREDENTIAL_HINT.search(text)
+    ):
         return text  # the common case, without three regular expressions
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)

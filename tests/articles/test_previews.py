@@ -2,6 +2,7 @@
 them, and nothing to anyone else; on both databases."""
 
 import hashlib
+import json
 import time
 
 import pytest
@@ -171,3 +172,21 @@ def test_the_frontend_url(settings: Settings, session: Session) -> None:
     assert link["url"] == f"https://akhbar.example/preview?key={link['secret']}"
     with pytest.raises(ValueError, match="secret"):
         Settings(preview_url_template="https://akhbar.example/preview")
+
+
+def test_a_link_s_secret_never_reaches_the_access_log(
+    settings: Settings, session: Session, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_category(session, "محليات")
+    make_tag(session, "نقل")
+    editor = bearer(make_token(session, Scope.articles_write))
+    app = create_app(settings.model_copy(update={"access_log": True, "log_level": "info"}))
+    with TestClient(app) as client:
+        article = client.post("/v1/articles", json=DRAFT, headers=editor).json()
+        link = make_link(client, editor, article["id"])
+        assert client.get(f"/v1/previews/{link['secret']}").status_code == 200
+        time.sleep(0.2)  # the access log writes its lines in batches
+    out = capfd.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if '"akhbar.access"' in line]
+    assert "/v1/previews/akp_[redacted]" in [line["path"] for line in lines]
+    assert link["secret"] not in out
