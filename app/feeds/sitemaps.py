@@ -42,7 +42,6 @@ _BATCH = 500
 
 _TABLES = SQLModel.metadata.tables
 _ARTICLE, _CATEGORY, _MEDIA = _TABLES["article"], _TABLES["category"], _TABLES["media"]
-_TERM_TABLES: dict[TermKind, str] = {"category": "category", "tag": "tag", "author": "author"}
 PLURAL: dict[TermKind, str] = {"category": "categories", "tag": "tags", "author": "authors"}
 _PAGE_NAME = re.compile(
     r"articles-(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])(?:-(?P<page>[1-9][0-9]{0,5}))?"
@@ -119,8 +118,8 @@ def index_entries(session: Session, page_size: int, now: datetime | None = None)
             Listed(PageOf(None, page, first).name, _aware(changed))
             for page in _pages(count, page_size)
         ]
-    for kind, table_name in _TERM_TABLES.items():
-        table = _TABLES[table_name]
+    for kind in PLURAL:
+        table = _TABLES[kind]  # a term's table is named for its kind
         count, changed = session.execute(select(func.count(), func.max(table.c.updated_at))).one()
         listed += [
             Listed(PageOf(kind, page).name, _aware(changed)) for page in _pages(count, page_size)
@@ -183,7 +182,7 @@ def page_version(
             )
         ).one()
     else:
-        table = _TABLES[_TERM_TABLES[page.kind or "category"]]
+        table = _TABLES[page.kind or "category"]
         count, changed, newest = session.execute(
             select(func.count(), func.max(table.c.updated_at), func.max(table.c.id))
         ).one()
@@ -216,7 +215,7 @@ def stream_page(
         )
         namespaces = f'xmlns="{SITEMAP_NS}" xmlns:image="{IMAGE_NS}"'
     else:
-        table = _TABLES[_TERM_TABLES[page.kind or "category"]]
+        table = _TABLES[page.kind or "category"]
         stmt = (
             select(table.c.id, table.c.slug, table.c.updated_at)
             .order_by(table.c.id)
