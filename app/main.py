@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 from app.articles.router import article_moved, preview_router
 from app.articles.router import router as articles_router
 from app.articles.service import ArticleMoved
+from app.articles.views import ViewCounter, create_view_counter
 from app.auth.router import router as tokens_router
 from app.comments.router import router as comments_router
 from app.comments.service import CommentPolicy
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 SearchGate: SearchGate(settings.search_concurrency),
                 MediaLibrary: MediaLibrary.from_settings(settings),
                 Revisions: revisions,
+                ViewCounter: create_view_counter(settings),
             },
         )
         app.state.resources = resources
@@ -141,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 access_log.flush()
             await watcher.close()
             resources.limiter.close()
+            resources.part(ViewCounter).close()
             engine.dispose()
             app.state.resources = None
 

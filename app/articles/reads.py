@@ -106,6 +106,23 @@ def latest_public(
     return [_article(row, pictures.get(row["id"], [])) for row in rows]
 
 
+def public_items(
+    session: Session,
+    ids: Sequence[int],
+    where: Sequence[ColumnElement[bool]] = (),
+    *,
+    now: datetime | None = None,
+) -> dict[int, PublicArticle]:
+    """The public ones of the articles ``ids`` names that ``where`` keeps, as a list
+    shows them (no bodies), by id."""
+    if not ids:
+        return {}
+    stmt = _list_statement(session.get_bind().dialect.name).where(
+        _ARTICLE.c.id.in_(ids), public_at(now or utc_now()), *where
+    )
+    return {row["id"]: _article(row, []) for row in session.execute(stmt).mappings()}
+
+
 def _lookup(
     session: Session,
     ref: str,

@@ -5,15 +5,16 @@ from email.utils import format_datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.articles import previews, reads, service
+from app.articles import previews, reads, service, views
 from app.articles.deps import ArticleListQueryDep, ArticleRef, EditedArticleId, ExpectedVersion
 from app.articles.schemas import (
     ArticleCreate,
     ArticleData,
+    ArticleFilters,
     ArticleListItem,
     ArticleListQuery,
     ArticlePage,
@@ -21,6 +22,9 @@ from app.articles.schemas import (
     ArticleRevisionPublic,
     ArticleUpdate,
     ArticleView,
+    PopularItem,
+    PopularPage,
+    PopularQuery,
     PreviewCreate,
     PreviewCreated,
     PreviewList,
@@ -29,12 +33,15 @@ from app.articles.schemas import (
     article_keys,
 )
 from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
+from app.core.clock import utc_now
 from app.core.errors import localized_problem, problem_responses
 from app.core.pagination import PageQueryDep, build_page, select_fields
 from app.core.params import ID_MAX
 from app.http.cache import cache_for, tag
+from app.http.client import ClientKey
 from app.http.conditional import entity_tag
-from app.http.deps import SessionDep, SettingsDep
+from app.http.deps import LimiterDep, ResourcesDep, SessionDep, SettingsDep
+from app.http.limits import within_rate
 from app.http.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
 from app.http.routing import JsonRoute, json_answer
 
@@ -109,6 +116,80 @@ def _read_list(
         )
     selected = select_fields(page, query.fields, response)
     return selected if isinstance(selected, Response) else json_answer(selected, response)
+
+
+async def _views(resources: ResourcesDep) -> views.ViewCounter:
+    return resources.part(views.ViewCounter)
+
+
+ViewCounterDep = Annotated[views.ViewCounter, Depends(_views)]
+
+
+@router.get(
+    "/popular",
+    summary="Most read articles",
+    response_model=PopularPage,
+    responses=problem_responses(422, 503),
+    dependencies=[cache_for("popular")],
+)
+def list_popular_articles(
+    response: Response,
+    session: SessionDep,
+    counter: ViewCounterDep,
+    query: Annotated[PopularQuery, Query()],
+) -> PopularPage:
+    """The public articles readers viewed most within `window` (views counted with
+    `POST /v1/articles/{ref}/views`), most first, optionally of one category. A short
+    `Cache-Control`: the counts move all the time."""
+    where = service.article_filters(session, ArticleFilters(category=query.category))
+    now = utc_now()
+    # Drafts and other categories are skipped: look further down than the page.
+    ranked = counter.top(session, query.window, now, limit=query.limit * 5 + 20)
+    found = reads.public_items(session, [article_id for article_id, _ in ranked], where, now=now)
+    shown = [(found[a], n) for a, n in ranked if a in found][: query.limit]
+    tag(response, "articles", *(key for article, _ in shown for key in article_keys(article)))
+    return PopularPage(
+        window=query.window,
+        data=[
+            PopularItem(**ArticleListItem.from_article(article).model_dump(), views=count)
+            for article, count in shown
+        ],
+    )
+
+
+@router.post(
+    "/{ref}/views",
+    summary="Count a view",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(404, 422, 429, 503),
+)
+def count_article_view(
+    ref: ArticleRef,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    client: ClientKey,
+    counter: ViewCounterDep,
+) -> None:
+    """A reader viewed the article: no token, no cookie, no body, so a page can send it
+    with `navigator.sendBeacon`. Counted once per reader per article per 30 minutes;
+    known bots count nothing. Readers are told apart by a keyed digest of their address
+    and user agent that changes daily, never stored beyond the 30 minutes (SECURITY.md).
+    `AKHBAR_VIEWS_RATE_LIMIT` beacons per client (429 beyond)."""
+    limit, window = settings.views_rate
+    within_rate(
+        limiter,
+        f"views:{client}",
+        limit=limit,
+        window_seconds=window,
+        english="views",
+        arabic="مشاهدة",
+    )
+    article = reads.public_article_key(session, ref)
+    user_agent = request.headers.get("user-agent")
+    if not views.is_bot(user_agent):
+        counter.count(session, article.id, f"{client}\n{user_agent}", utc_now())
 
 
 @router.get(

@@ -537,3 +537,27 @@ class PreviewCreated(PreviewPublic):
 
 class PreviewList(BaseModel):
     data: list[PreviewPublic]
+
+
+# Most read
+
+
+class PopularQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window: Literal["1h", "24h", "7d"] = Field(
+        "24h",
+        description="Views counted by the hour: `1h` is this hour and the one before it, "
+        "`24h` this hour and the 24 before it, `7d` a week's.",
+    )
+    category: str | None = Field(None, description="Category slug.", examples=["سياسة"])
+    limit: int = Field(10, ge=1, le=50, description="How many.", examples=[10])
+
+
+class PopularItem(ArticleListItem):
+    views: int = Field(description="Views within the window.", examples=[1520])
+
+
+class PopularPage(BaseModel):
+    window: Literal["1h", "24h", "7d"] = Field(examples=["24h"])
+    data: list[PopularItem]

@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     # Search: how many searches one client may make (answers the cache gives don't count),
     # and how long one may run in the database before it is stopped (a 503).
     search_rate_limit: str = Field("60/minute", pattern=RATE_PATTERN)
+    # View beacons per client (an office behind one address reads a lot).
+    views_rate_limit: str = Field("300/minute", pattern=RATE_PATTERN)
     # How long a refused search's 429 is held back (at most until it may search again).
     search_refusal_delay_ms: Annotated[int, Field(ge=0, le=10_000)] = 1_000
     search_timeout_ms: Annotated[int, Field(ge=10, le=60_000)] = 500
@@ -151,6 +153,7 @@ class Settings(BaseSettings):
     cache_ticker: CachePolicy = _policy(10, 10, 10)
     cache_taxonomy: CachePolicy = _policy(300, 3600, 300)
     cache_feed: CachePolicy = _policy(60, 120, 60)
+    cache_popular: CachePolicy = _policy(60, 60, 30)
     # The response cache of each worker: how long an entry may live at most (writes and
     # scheduled changes end it sooner; 0 turns the cache off) and how many it keeps.
     response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
@@ -313,6 +316,10 @@ class Settings(BaseSettings):
     @property
     def search_rate(self) -> tuple[int, int]:
         return _rate(self.search_rate_limit)
+
+    @property
+    def views_rate(self) -> tuple[int, int]:
+        return _rate(self.views_rate_limit)
 
     @field_validator("database_url")
     @classmethod

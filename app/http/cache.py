@@ -10,7 +10,7 @@ from fastapi import Depends, Response
 from app.core.config import CachePolicy
 from app.http.deps import SettingsDep
 
-CacheKind = Literal["article", "list", "comments", "ticker", "taxonomy", "feed"]
+CacheKind = Literal["article", "list", "comments", "ticker", "taxonomy", "feed", "popular"]
 
 
 def cache_for(kind: CacheKind) -> Any:

@@ -24,6 +24,7 @@ from app.models.media import Media
 from app.models.preview import ArticlePreview
 from app.models.taxonomy import Author, Category, Tag
 from app.models.ticker import TickerHeadline
+from app.models.views import ArticleViewCount, ArticleViewSeen, ViewSalt
 from app.models.webhook import (
     DeliveryStatus,
     WebhookDelivery,
@@ -54,6 +55,8 @@ __all__ = [
     "ArticleSlugRedirect",
     "ArticleStatus",
     "ArticleTag",
+    "ArticleViewCount",
+    "ArticleViewSeen",
     "Author",
     "CacheChange",
     "Category",
@@ -67,6 +70,7 @@ __all__ = [
     "Tag",
     "TickerHeadline",
     "Timestamped",
+    "ViewSalt",
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookSubscription",

@@ -1,0 +1,161 @@
+"""Most read: view beacons counted once per reader per article per 30 minutes, bots and
+bursts ignored, in Redis or in the database; the popular list and its windows."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.articles.views import DatabaseViews, RedisViews, ViewCounter
+from app.core.config import Settings
+from app.main import create_app
+from app.models import Article, ArticleViewSeen
+from tests.conftest import REDIS_URL
+from tests.factories import make_article, make_category
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Firefox/133.0"
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1"
+PROXY = ("127.0.0.1", 50000)
+STORES = [
+    "database",
+    pytest.param(
+        "redis",
+        marks=pytest.mark.skipif(
+            not REDIS_URL, reason="AKHBAR_TEST_REDIS_URL is not set (CI sets it)"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def store_settings(settings: Settings, store: str, **changes: object) -> Settings:
+    # Behind a proxy on 127.0.0.1: X-Forwarded-For names each reader.
+    update: dict[str, object] = {"trusted_proxies": [ip_network("127.0.0.0/8")], **changes}
+    if store == "redis":
+        # A prefix of its own: counts of other tests stay apart.
+        update |= {"redis_url": REDIS_URL, "redis_prefix": f"akhbar-test-{id(settings)}:"}
+    return settings.model_copy(update=update)
+
+
+@pytest.fixture
+def views_client(settings: Settings, store: str) -> Iterator[TestClient]:
+    with TestClient(create_app(store_settings(settings, store)), client=PROXY) as client:
+        yield client
+
+
+@pytest.fixture
+def articles(session: Session) -> list[Article]:
+    make_category(session, "رياضة")
+    make_category(session, "اقتصاد")
+    return [
+        make_article(session, "مباراة القمة", category="رياضة", hours=1),
+        make_article(session, "أسعار النفط", category="اقتصاد", hours=2),
+        make_article(session, "الدوري الممتاز", category="رياضة", hours=3),
+    ]
+
+
+def view(client: TestClient, article_id: int, reader: str = "203.0.113.7", **headers: str) -> int:
+    response = client.post(
+        f"/v1/articles/{article_id}/views",
+        headers={"User-Agent": BROWSER, "X-Forwarded-For": reader, **headers},
+    )
+    return response.status_code
+
+
+def popular(client: TestClient, **params: object) -> list[tuple[str, int]]:
+    response = client.get("/v1/articles/popular", params=params)
+    assert response.status_code == 200, response.text
+    return [(item["title"], item["views"]) for item in response.json()["data"]]
+
+
+def test_each_reader_counts_once_per_article_and_bots_not_at_all(
+    views_client: TestClient, articles: list[Article]
+) -> None:
+    first, second, third = articles
+    for reader in ("203.0.113.7", "203.0.113.8", "198.51.100.9"):
+        for _ in range(3):  # reloads
+            assert view(views_client, first.id, reader) == 204  # type: ignore[arg-type]
+    assert view(views_client, second.id, "203.0.113.7") == 204  # type: ignore[arg-type]
+    # Another browser behind the same address is another reader.
+    assert view(views_client, second.id, "203.0.113.7", **{"User-Agent": PHONE}) == 204  # type: ignore[arg-type]
+    for bot in ("Googlebot/2.1 (+http://www.google.com/bot.html)", "curl/8.5.0", ""):
+        assert view(views_client, third.id, "192.0.2.1", **{"User-Agent": bot}) == 204  # type: ignore[arg-type]
+
+    assert popular(views_client) == [(first.title, 3), (second.title, 2)]
+    assert popular(views_client, category="رياضة") == [(first.title, 3)]
+    assert popular(views_client, limit=1) == [(first.title, 3)]
+    response = views_client.get("/v1/articles/popular")
+    assert response.headers["cache-control"] == (
+        "public, max-age=60, s-maxage=60, stale-while-revalidate=30"
+    )
+
+
+def test_a_burst_from_one_address_counts_once(
+    settings: Settings, store: str, articles: list[Article]
+) -> None:
+    app = create_app(store_settings(settings, store, views_rate_limit="100/minute"))
+    with TestClient(app, client=PROXY) as client:
+        statuses = [view(client, articles[0].id, "203.0.113.50") for _ in range(10_000)]  # type: ignore[arg-type]
+        assert statuses.count(204) == 100
+        assert statuses.count(429) == 9_900
+        assert popular(client) == [(articles[0].title, 1)]
+
+
+def test_drafts_unknown_and_deleted_articles_are_not_counted(
+    views_client: TestClient, session: Session, articles: list[Article]
+) -> None:
+    draft = make_article(session, "مسودة", status="draft", published_at=None)
+    assert view(views_client, draft.id) == 404  # type: ignore[arg-type]
+    assert view(views_client, 999_999) == 404
+    assert popular(views_client) == []
+
+
+def test_nothing_about_a_reader_is_stored_but_a_keyed_digest(
+    views_client: TestClient, session: Session, store: str, articles: list[Article]
+) -> None:
+    assert view(views_client, articles[0].id, "203.0.113.77") == 204  # type: ignore[arg-type]
+    if store == "database":
+        [seen] = session.exec(select(ArticleViewSeen)).all()
+        assert len(seen.digest) == 64
+        assert "203.0.113.77" not in seen.digest
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_windows_move_by_the_hour(
+    settings: Settings, session: Session, articles: list[Article], kind: str
+) -> None:
+    counter: ViewCounter = (
+        RedisViews(REDIS_URL, prefix=f"akhbar-test-window-{id(session)}:")
+        if kind == "redis"
+        else DatabaseViews()
+    )
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    first, second, _ = articles
+    for hours_ago, article, readers in ((0, first, 2), (5, second, 3), (30, first, 4)):
+        for reader in range(readers):
+            moment = now - timedelta(hours=hours_ago)
+            assert counter.count(session, article.id, f"r{reader}", moment)  # type: ignore[arg-type]
+    assert not counter.count(session, first.id, "r0", now + timedelta(minutes=29))  # type: ignore[arg-type]
+    session.commit()
+    ids = {first.id: "first", second.id: "second"}
+
+    def top(window: str, at: datetime = now) -> list[tuple[str, int]]:
+        return [(ids[a], n) for a, n in counter.top(session, window, at, limit=10)]
+
+    assert top("1h") == [("first", 2)]
+    assert top("24h") == [("second", 3), ("first", 2)]
+    assert top("7d") == [("first", 6), ("second", 3)]
+    # Two hours on, this hour's views have left the 1h window.
+    assert top("1h", now + timedelta(hours=2)) == []
+    # Half an hour after the first view, the same reader counts again.
+    assert counter.count(session, first.id, "r0", now + timedelta(minutes=31))  # type: ignore[arg-type]
+    session.commit()
+    assert top("1h", now + timedelta(minutes=31)) == [("first", 3)]
+    counter.close()
