@@ -119,8 +119,9 @@ class DatabaseViews(ViewCounter):
                 set_={"until": now + DEDUPE},
                 where=seen.c.until <= now,  # a view after the window counts again
             )
-        )
-        if not getattr(first, "rowcount", 0):
+            .returning(seen.c.digest)
+        ).first()
+        if first is None:  # held: this reader's view counted already
             return False
         session.execute(
             insert(counts)
