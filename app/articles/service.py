@@ -669,7 +669,13 @@ def _slug_owner(session: Session, slug: str) -> int | None:
     return session.exec(select(Article.id).where(Article.slug == slug)).first()
 
 
+# Slugs the API's own paths take (`/v1/articles/popular`): no article may have them.
+RESERVED_SLUGS = frozenset({"popular"})
+
+
 def _ensure_slug_free(session: Session, slug: str, *, article_id: int | None) -> None:
+    if slug in RESERVED_SLUGS:
+        raise Conflict(f"the slug {slug!r} names a list of the API (/v1/articles/{slug})")
     owner = _slug_owner(session, slug)
     if owner is not None and owner != article_id:
         raise Conflict(f"another article has the slug {slug!r}")
@@ -697,7 +703,9 @@ def _release_redirect(session: Session, slug: str) -> None:
 
 def _slug_taken(session: Session, slug: str) -> bool:
     return (
-        _slug_owner(session, slug) is not None or session.get(ArticleSlugRedirect, slug) is not None
+        slug in RESERVED_SLUGS
+        or _slug_owner(session, slug) is not None
+        or session.get(ArticleSlugRedirect, slug) is not None
     )
 
 

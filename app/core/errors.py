@@ -259,8 +259,10 @@ class _HttpErrors:
         if self._templates is None:
             paths = self._app.openapi()["paths"]
             self._templates = [_path_methods(template, ops) for template, ops in paths.items()]
-        matching = (methods for pattern, methods in self._templates if pattern.fullmatch(path))
-        return sorted({method for methods in matching for method in methods})
+        matching = [(p, methods) for p, methods in self._templates if p.fullmatch(path)]
+        # A path of its own (`/v1/articles/popular`) is not also a parameter's value.
+        exact = [(p, methods) for p, methods in matching if p.pattern == path]
+        return sorted({method for _, methods in exact or matching for method in methods})
 
 
 def _path_methods(path: str, operations: dict[str, Any]) -> tuple[re.Pattern[str], set[str]]:

@@ -14,7 +14,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models import Article, ArticleViewSeen
 from tests.conftest import REDIS_URL
-from tests.factories import make_article, make_category
+from tests.factories import make_article, make_category, make_token
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Firefox/133.0"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1"
@@ -159,3 +159,16 @@ def test_windows_move_by_the_hour(
     session.commit()
     assert top("1h", now + timedelta(minutes=31)) == [("first", 3)]
     counter.close()
+
+
+def test_popular_is_a_path_of_its_own_not_a_slug(
+    client: TestClient, session: Session, articles: list[Article]
+) -> None:
+    token = {"Authorization": f"Bearer {make_token(session)}"}
+    made = client.post("/v1/articles", json={"title": "Popular"}, headers=token)
+    assert made.json()["slug"] == "popular-2"
+    taken = client.post("/v1/articles", json={"title": "خبر", "slug": "popular"}, headers=token)
+    assert taken.status_code == 409
+    options = client.options("/v1/articles/popular")
+    assert options.status_code == 405
+    assert options.headers["allow"] == "GET, HEAD"
