@@ -2,7 +2,6 @@
 link to the frontend's pages."""
 
 import re
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from sqlmodel import Session
@@ -10,7 +9,7 @@ from sqlmodel import Session
 from app.articles import reads, service
 from app.articles.schemas import PublicArticle, article_keys, body_with_pictures
 from app.core.site import Site
-from app.feeds.render import Entry, Feed, Image, Link
+from app.feeds.render import Entry, Feed, Image, Link, aware
 from app.models import Author, Category, Tag
 from app.models.media import file_url
 from app.taxonomy.service import get_term
@@ -70,8 +69,8 @@ def entry(site: Site, article: PublicArticle) -> Entry:
             if site.full_content
             else None
         ),
-        published=_utc(article.published_at),
-        updated=_utc(article.updated_at),
+        published=aware(article.published_at),
+        updated=aware(article.updated_at),
         language=article.lang,
         authors=[Link(a.name, site.term_url("author", a), a.slug) for a in article.authors],
         categories=[Link(c.name, site.term_url("category", c), c.slug) for c in categories]
@@ -118,7 +117,3 @@ def absolute_pictures(html: str, base: str) -> str:
         return f'{match.group(1)}="{value}"'
 
     return _PICTURE_URLS.sub(fix, html)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 
 import orjson
 
@@ -29,6 +30,16 @@ def xml_text(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+
+
+def aware(moment: Any) -> Any:
+    """A moment as a database gives it, in UTC with its zone: SQLite's datetimes come
+    naive, and its max() of a datetime column as text."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 def w3c_datetime(moment: datetime) -> str:

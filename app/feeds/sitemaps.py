@@ -27,7 +27,7 @@ from sqlmodel import Session, SQLModel
 from app.core.clock import utc_now
 from app.core.site import PageArticle, PageTerm, Site, TermKind
 from app.feeds.entries import absolute
-from app.feeds.render import w3c_datetime, xml_text
+from app.feeds.render import aware, w3c_datetime, xml_text
 from app.models.article import public_at
 from app.models.media import file_url
 
@@ -115,14 +115,14 @@ def index_entries(session: Session, page_size: int, now: datetime | None = None)
     for name, count, changed in months:
         first = datetime.strptime(name, "%Y-%m").replace(tzinfo=UTC)
         listed += [
-            Listed(PageOf(None, page, first).name, _aware(changed))
+            Listed(PageOf(None, page, first).name, aware(changed))
             for page in _pages(count, page_size)
         ]
     for kind in PLURAL:
         table = _TABLES[kind]  # a term's table is named for its kind
         count, changed = session.execute(select(func.count(), func.max(table.c.updated_at))).one()
         listed += [
-            Listed(PageOf(kind, page).name, _aware(changed)) for page in _pages(count, page_size)
+            Listed(PageOf(kind, page).name, aware(changed)) for page in _pages(count, page_size)
         ]
     return listed
 
@@ -196,7 +196,7 @@ def page_version(
 
 def _page(row: Any) -> PageArticle:
     category = PageTerm(row.category_id, row.category_slug) if row.category_id else None
-    return PageArticle(row.id, row.slug, _aware(row.published_at), category)
+    return PageArticle(row.id, row.slug, aware(row.published_at), category)
 
 
 def stream_page(
@@ -240,7 +240,7 @@ def _article_url(site: Site, row: Any) -> str:
     if len(loc) >= URL_LIMIT:
         return ""
     parts = [
-        f"<url><loc>{xml_text(loc)}</loc><lastmod>{w3c_datetime(_aware(row.updated_at))}</lastmod>"
+        f"<url><loc>{xml_text(loc)}</loc><lastmod>{w3c_datetime(aware(row.updated_at))}</lastmod>"
     ]
     picture = (
         absolute(file_url(row.picture_key), site.api_url)
@@ -257,7 +257,7 @@ def _term_url(site: Site, kind: TermKind, row: Any) -> str:
     loc = site.term_url(kind, PageTerm(row.id, row.slug))
     if len(loc) >= URL_LIMIT:
         return ""
-    lastmod = w3c_datetime(_aware(row.updated_at))
+    lastmod = w3c_datetime(aware(row.updated_at))
     return f"<url><loc>{xml_text(loc)}</loc><lastmod>{lastmod}</lastmod></url>"
 
 
@@ -283,17 +283,9 @@ def news_document(
             continue
         parts.append(
             f"<url><loc>{xml_text(loc)}</loc><news:news>{publication}"
-            f"<news:publication_date>{w3c_datetime(_aware(row.published_at))}"
+            f"<news:publication_date>{w3c_datetime(aware(row.published_at))}"
             f"</news:publication_date><news:title>{xml_text(row.title)}</news:title>"
             "</news:news></url>"
         )
     parts.append("</urlset>\n")
     return "".join(parts).encode(), ["articles", *(f"article-{row.id}" for row in rows)]
-
-
-def _aware(moment: Any) -> Any:
-    if isinstance(moment, str):  # SQLite's max() of a datetime column is its text
-        moment = datetime.fromisoformat(moment)
-    if isinstance(moment, datetime) and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
