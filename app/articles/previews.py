@@ -9,7 +9,6 @@ for all three. A preview is read through the ORM, never the public read path: it
 no response cache, search, feed or webhook.
 """
 
-import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.articles import service
 from app.articles.schemas import ArticleData, PublicArticle, TermRow
+from app.auth.secrets import digest
 from app.core.clock import utc_now
 from app.core.errors import NotFound
 from app.media.schemas import PictureRow
@@ -30,10 +30,6 @@ from app.text.html import html_to_text, reading_time_minutes, word_count
 
 SECRET_PREFIX = "akp_"
 _MEDIA_ID = re.compile(r'data-media-id="([0-9]{1,10})"')
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_preview(

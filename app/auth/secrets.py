@@ -53,7 +53,9 @@ def lookup_prefix(secret: str) -> str:
 
 
 def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+    """The SHA-256 of a secret, as stored in place of it (UTF-8: a secret sent in a URL
+    may hold any character, and names nothing then)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def matches(secret: str, stored_digest: str) -> bool:
