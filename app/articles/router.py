@@ -14,7 +14,6 @@ from app.articles.deps import ArticleListQueryDep, ArticleRef, EditedArticleId, 
 from app.articles.schemas import (
     ArticleCreate,
     ArticleData,
-    ArticleFilters,
     ArticleListItem,
     ArticleListQuery,
     ArticlePage,
@@ -141,12 +140,7 @@ def list_popular_articles(
     """The public articles readers viewed most within `window` (views counted with
     `POST /v1/articles/{ref}/views`), most first, optionally of one category. A short
     `Cache-Control`: the counts move all the time."""
-    where = service.article_filters(session, ArticleFilters(category=query.category))
-    now = utc_now()
-    # Drafts and other categories are skipped: look further down than the page.
-    ranked = counter.top(session, query.window, now, limit=query.limit * 5 + 20)
-    found = reads.public_items(session, [article_id for article_id, _ in ranked], where, now=now)
-    shown = [(found[a], n) for a, n in ranked if a in found][: query.limit]
+    shown = views.most_read(session, counter, query, utc_now())
     tag(response, "articles", *(key for article, _ in shown for key in article_keys(article)))
     return PopularPage(
         window=query.window,

@@ -27,6 +27,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from app.articles import reads, service
+from app.articles.schemas import ArticleFilters, PopularQuery, PublicArticle
 from app.core.config import Settings
 from app.core.errors import AkhbarError
 from app.models import metadata
@@ -238,6 +240,18 @@ def _ms(delta: timedelta) -> int:
 def _insert(session: Session):  # type: ignore[no-untyped-def]
     """INSERT with ON CONFLICT, in the database's dialect."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def most_read(
+    session: Session, counter: ViewCounter, query: PopularQuery, now: datetime
+) -> list[tuple[PublicArticle, int]]:
+    """The public articles viewed most in the query's window (of its category), most
+    first, with their views."""
+    where = service.article_filters(session, ArticleFilters(category=query.category))
+    # Drafts and other categories are skipped: look further down than the page.
+    ranked = counter.top(session, query.window, now, limit=query.limit * 5 + 20)
+    found = reads.public_items(session, [article_id for article_id, _ in ranked], where, now=now)
+    return [(found[a], views) for a, views in ranked if a in found][: query.limit]
 
 
 def create_view_counter(settings: Settings) -> ViewCounter:
