@@ -34,7 +34,7 @@ from app.media.router import router as media_router
 from app.models.media import serve_files_from
 from app.ops.migrations import Revisions
 from app.ops.router import router as ops_router
-from app.search.router import SearchGate
+from app.search.router import SearchGate, related_router
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.ticker.router import router as ticker_router
@@ -206,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(preview_router)
     app.include_router(taxonomy_router)
     app.include_router(search_router)
+    app.include_router(related_router)
     app.include_router(comments_router)
     app.include_router(ticker_router)
     app.include_router(tokens_router)

@@ -154,6 +154,7 @@ def _as_it_was(session: Session, article: Article, revision: ArticleRevision) ->
         authors=_terms(session, Author, snapshot["authors"]),
         featured_media=featured,
         body_media=list(pictures.values()),
+        related=service.existing_ids(session, snapshot.get("related", [])),
     )
 
 

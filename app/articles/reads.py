@@ -12,13 +12,13 @@ no such article) goes the long way, ``service.get_article``, which knows those a
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Select, and_, bindparam, func, literal, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import JSON
@@ -44,10 +44,17 @@ def public_article(session: Session, ref: str, *, now: datetime | None = None) -
     included), selected lean when the ref is its id or its slug."""
     dialect = session.get_bind().dialect.name
     found = _lookup(session, ref, now, lambda by: _article_statement(dialect, by))
-    if found is None:
-        return service.get_article(session, ref, now=now)
+    if found is None:  # the long way finds it (or answers 404, 301), then by its id
+        article = service.get_article(session, ref, now=now)
+        found = _lookup(session, str(article.id), now, lambda by: _article_statement(dialect, by))
+        assert found is not None
     body_media = _body_media(session, found["id"]) if "data-media-id" in found["body"] else []
-    return _article(found, body_media)
+    pinned = sorted(_decoded(found["related"]) or ())
+    return replace(
+        _article(found, body_media),
+        related=[article_id for _, article_id, public in pinned if public],
+        pinned=[article_id for _, article_id, _ in pinned],
+    )
 
 
 class ArticleKey(NamedTuple):
@@ -151,7 +158,7 @@ def _key_statement(by: str) -> Select[Any]:
 
 @cache
 def _article_statement(dialect: str, by: str) -> Select[Any]:
-    return _select(dialect, _ARTICLE.c.body).where(_public(by))
+    return _select(dialect, _ARTICLE.c.body, _related(dialect).label("related")).where(_public(by))
 
 
 @cache
@@ -159,12 +166,14 @@ def _list_statement(dialect: str) -> Select[Any]:
     return _select(dialect, literal("").label("body"))  # a list shows no body
 
 
-def _select(dialect: str, body: ColumnElement[str]) -> Select[Any]:
-    """The article's columns (``body`` as given), its category, featured picture and terms."""
+def _select(dialect: str, body: ColumnElement[str], *more: ColumnElement[Any]) -> Select[Any]:
+    """The article's columns (``body`` as given), its category, featured picture and terms
+    (and ``more``)."""
     category = _TABLES["category"]
     return select(
         *(_ARTICLE.c[name] for name in _COLUMNS if name != "body"),
         body,
+        *more,
         _ARTICLE.c.category_id,
         category.c.slug.label("category_slug"),
         category.c.name.label("category_name"),
@@ -182,23 +191,41 @@ def _terms(dialect: str, link_table: str, term_table: str, key: str, order: str)
     """The article's terms of one kind, as a JSON array of [order, id, slug, name]."""
     link, term = _TABLES[link_table], _TABLES[term_table]
     values = (link.c[order], term.c.id, term.c.slug, term.c.name)
+    return _aggregate(dialect, values, link.join(term, term.c.id == link.c[key]), link)
+
+
+def _related(dialect: str) -> Any:
+    """The articles pinned under it, as a JSON array of [position, id, 1 if public]."""
+    link, other = _TABLES["article_related"], _ARTICLE.alias("pinned")
+    public = case((public_at(bindparam("now"), other), 1), else_=0)
+    values = (link.c.position, link.c.related_id, public)
+    return _aggregate(dialect, values, link.join(other, other.c.id == link.c.related_id), link)
+
+
+def _aggregate(dialect: str, values: Sequence[Any], joined: Any, link: Any) -> Any:
+    """The rows ``joined`` holds for the article (by ``link.article_id``), each
+    ``values`` as a JSON array, in one JSON array."""
     if dialect == "postgresql":
         aggregate = func.json_agg(func.json_build_array(*values), type_=JSON)
     else:
         aggregate = func.json_group_array(func.json_array(*values), type_=JSON)
     return (
         select(aggregate)
-        .select_from(link.join(term, term.c.id == link.c[key]))
+        .select_from(joined)
         .where(link.c.article_id == _ARTICLE.c.id)
         .scalar_subquery()
     )
 
 
+def _decoded(value: Any) -> Any:
+    if isinstance(value, str):  # a driver that does not decode JSON
+        return orjson.loads(value)
+    return value
+
+
 def _term_rows(value: Any) -> list[TermRow]:
     """The terms of ``_terms``, in the order the editor gave (or by id, for tags)."""
-    if isinstance(value, str):  # a driver that does not decode JSON
-        value = orjson.loads(value)
-    return [TermRow(*term) for _, *term in sorted(value or ())]
+    return [TermRow(*term) for _, *term in sorted(_decoded(value) or ())]
 
 
 def _article(row: RowMapping, body_media: list[PictureRow]) -> PublicArticle:

@@ -1,15 +1,15 @@
 """Articles as the API shows them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.core.fields import AltText, Body, Excerpt, Name, Slug, Title, WebUrl
 from app.core.pagination import Page, PageQuery, field_selection
-from app.core.params import Moment
+from app.core.params import ID_MAX, Moment
 from app.core.site import current_site
 from app.media.schemas import PLACEHOLDER_EXAMPLE, MediaFile, PictureRow, media_embed
 from app.models import Article, ArticlePreview, ArticleRevision, ArticleStatus, RevisionReason
@@ -90,6 +90,10 @@ class PublicArticle:
     authors: list[TermRow]
     featured_media: PictureRow | None
     body_media: list[PictureRow]
+    # The public ones of the articles pinned under it, and every one (an answer showing
+    # the former holds the keys of the latter: a pinned draft's publication ends it).
+    related: list[int] = field(default_factory=list)
+    pinned: list[int] = field(default_factory=list)
 
 
 # What an answer is made from: an article loaded by the ORM, or selected by a lean read.
@@ -104,6 +108,8 @@ def article_keys(article: ArticleData) -> list[str]:
     keys += [f"tag-{t.id}" for t in article.tags] + [f"author-{a.id}" for a in article.authors]
     if article.featured_image_media_id is not None:
         keys.append(f"media-{article.featured_image_media_id}")
+    if isinstance(article, PublicArticle):
+        keys += [f"article-{article_id}" for article_id in article.pinned]
     return keys
 
 
@@ -159,6 +165,12 @@ class ArticlePublic(ArticleListItem):
         description="Sanitised HTML.",
         examples=["<p>عاد السوق الأقدم في المدينة إلى الحياة صباح اليوم.</p>"],
     )
+    related: list[int] = Field(
+        description="The ids of the articles an editor pinned under it as related, in "
+        "order: the public sees the public ones, editors and preview links every one. "
+        "`GET /v1/articles/{ref}/related` answers them whole, with automatic matches.",
+        examples=[[318, 297]],
+    )
     deleted_at: datetime | None = Field(
         description="When an editor deleted it; only editors ever see a deleted article.",
         examples=[None],
@@ -170,6 +182,7 @@ class ArticlePublic(ArticleListItem):
             {
                 **_article_fields(article),
                 "body": body_with_pictures(article),
+                "related": article.related,
                 "deleted_at": article.deleted_at,
             }
         )
@@ -351,6 +364,11 @@ class FeaturedImageIn(BaseModel):
         return self
 
 
+# An article named in a write: its id, or its slug (a slug it had before names it too).
+ArticleRefIn = Annotated[int, Field(ge=1, le=ID_MAX)] | Slug
+RELATED_MAX = 20
+
+
 class ArticleCreate(BaseModel):
     """A new article. Category, tags and authors are given by slug."""
 
@@ -373,13 +391,21 @@ class ArticleCreate(BaseModel):
     category: Slug | None = Field(None, examples=["سياسة"])
     tags: list[Slug] = Field(default_factory=list, max_length=50, examples=[["مفاوضات"]])
     authors: list[Slug] = Field(default_factory=list, max_length=20, examples=[["سلمى-الخطيب"]])
+    related: list[ArticleRefIn] = Field(
+        default_factory=list,
+        max_length=RELATED_MAX,
+        description='Articles to show under it as related ("read also"), in order, by '
+        "id or slug; any status (only public ones are ever shown to the public).",
+        examples=[[318, "إعادة-افتتاح-خان-الشونة"]],
+    )
     featured_image: FeaturedImageIn | None = None
     comments_enabled: StrictBool = True
 
 
 class ArticleUpdate(BaseModel):
-    """A partial update: only the fields sent change. Terms are given by slug; `tags` and
-    `authors` replace the whole list. `excerpt: null` asks for one derived from the body."""
+    """A partial update: only the fields sent change. Terms are given by slug; `tags`,
+    `authors` and `related` replace the whole list. `excerpt: null` asks for one derived
+    from the body."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -396,6 +422,7 @@ class ArticleUpdate(BaseModel):
     category: Slug | None = None
     tags: list[Slug] | None = Field(None, max_length=50)
     authors: list[Slug] | None = Field(None, max_length=20)
+    related: list[ArticleRefIn] | None = Field(None, max_length=RELATED_MAX)
     featured_image: FeaturedImageIn | None = None
     comments_enabled: StrictBool | None = None
 
@@ -420,6 +447,7 @@ NOT_NULLABLE = frozenset(
         "is_breaking",
         "tags",
         "authors",
+        "related",
         "comments_enabled",
     }
 )
@@ -477,6 +505,7 @@ def snapshot_of(article: Article) -> dict[str, Any]:
         "category": article.category.slug if article.category else None,
         "tags": [tag.slug for tag in article.tags],
         "authors": [author.slug for author in article.authors],
+        "related": article.related,
         "featured_image": _featured_image_as_sent(article),
         "comments_enabled": article.comments_enabled,
     }

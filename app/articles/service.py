@@ -41,6 +41,7 @@ from app.models import (
     Article,
     ArticleAuthor,
     ArticleMedia,
+    ArticleRelated,
     ArticleRevision,
     ArticleSlugRedirect,
     ArticleStatus,
@@ -65,7 +66,8 @@ from app.text.html import (
 )
 from app.text.slugs import normalize_ref, slugify, with_suffix
 
-TERM_FIELDS = {"category", "tags", "authors"}
+# Fields that name other rows, resolved before anything is written.
+TERM_FIELDS = {"category", "tags", "authors", "related"}
 ArticleT = TypeVar("ArticleT", bound=ArticleData)
 BY_PUBLICATION = "article"
 BY_ID = "article-id"
@@ -283,29 +285,36 @@ def article_id_for_edit(session: Session, ref: str) -> int:
     """The id of the article an editor's write names: by id, by its slug (any encoding or
     form), or by a slug it had before (which still names it alone). Spelling variants,
     which a reader's link may carry, are not enough to change an article."""
+    found = _named_id(session, ref)
+    if found is None:
+        what = f"id {ref}" if as_id(ref) is not None else f"slug {normalize_ref(ref)!r}"
+        raise NotFound(f"no article with {what}")
+    return found
+
+
+def _named_id(session: Session, ref: str) -> int | None:
+    """``article_id_for_edit``'s article, if there is one."""
     article_id = as_id(ref)
     if article_id is not None:
         found: int | None = _by_id(session, select(col(Article.id)), article_id)
-        if found is None:
-            raise NotFound(f"no article with id {ref}")
         return found
     slug = normalize_ref(ref)
     found = _slug_owner(session, slug)
     if found is None:
         redirect = session.get(ArticleSlugRedirect, slug)
         found = redirect.article_id if redirect is not None else None
-    if found is None:
-        raise NotFound(f"no article with slug {slug!r}")
     return found
 
 
 def get_article_for_edit(session: Session, article_id: int) -> Article:
-    """The article as the database has it now, written terms included (fresh, even if
-    this session holds it from before a write)."""
+    """The article as the database has it now, written terms and related articles
+    included (fresh, even if this session holds it from before a write). All is read
+    here, before a write begins: on SQLite a read inside the write's transaction would
+    pin a snapshot that a concurrent commit makes stale (SQLITE_BUSY, not a 412)."""
     article = session.exec(
         select(Article)
         .where(Article.id == article_id)
-        .options(*WITH_TERMS)
+        .options(*WITH_TERMS, selectinload(Article.related_links))  # type: ignore[arg-type]
         .execution_options(populate_existing=True)
     ).first()
     if article is None:
@@ -328,6 +337,14 @@ def list_revisions(
         (before_id,) = decode_cursor(cursor, kind="revision", shape=(int,))
         stmt = stmt.where(col(ArticleRevision.id) < before_id)
     return cut_page(session.exec(stmt).all(), limit, kind="revision", key=lambda r: [r.id])
+
+
+def existing_ids(session: Session, article_ids: list[int]) -> list[int]:
+    """Those of the ids that name an article (of any status), in their order."""
+    if not article_ids:
+        return []
+    found = set(session.exec(select(Article.id).where(col(Article.id).in_(article_ids))))
+    return [article_id for article_id in article_ids if article_id in found]
 
 
 # Writing
@@ -422,7 +439,11 @@ def update_article(
     before = SeenArticle.of(article, now)
     _check_featured_media(session, data.featured_image)
     fields = data.model_dump(exclude_unset=True)
-    terms = _resolve_terms(session, {key: fields.pop(key) for key in TERM_FIELDS & fields.keys()})
+    terms = _resolve_terms(
+        session,
+        {key: fields.pop(key) for key in TERM_FIELDS & fields.keys()},
+        article_id=article_id,
+    )
     new_slug = fields.pop("slug", None)
     with _saving(session, new_slug or article.slug):
         _keep_revision(session, article, reason=reason, token_id=token_id, now=now)
@@ -504,8 +525,11 @@ def restore_revision(
     revision = session.get(ArticleRevision, revision_id)
     if revision is None or revision.article_id != article_id:
         raise NotFound(f"article {article_id} has no revision {revision_id}")
+    snapshot = dict(revision.snapshot)
+    if "related" in snapshot:  # an article pinned then and purged since is left out
+        snapshot["related"] = existing_ids(session, snapshot["related"])
     try:
-        data = ArticleUpdate.model_validate(revision.snapshot)
+        data = ArticleUpdate.model_validate(snapshot)
     except ValueError as exc:  # a snapshot older than today's rules
         raise Conflict(f"this revision cannot be restored as it is: {exc}") from None
     return update_article(
@@ -597,10 +621,14 @@ class _Terms:
     category_id: int | None = None
     tag_ids: list[int] | None = None
     author_ids: list[int] | None = None
+    related_ids: list[int] | None = None
 
 
-def _resolve_terms(session: Session, terms: dict[str, Any]) -> _Terms:
-    """Look the slugs up before anything is written: an unknown one is a 422."""
+def _resolve_terms(
+    session: Session, terms: dict[str, Any], *, article_id: int | None = None
+) -> _Terms:
+    """Look the slugs (and related articles) up before anything is written: an unknown
+    one is a 422."""
     category_id = None
     if terms.get("category"):
         category_id = resolve_term_id(session, Category, terms["category"], field=("category",))
@@ -613,7 +641,26 @@ def _resolve_terms(session: Session, terms: dict[str, Any]) -> _Terms:
             if "authors" in terms
             else None
         ),
+        related_ids=(
+            _related_ids(session, terms["related"], article_id=article_id)
+            if "related" in terms
+            else None
+        ),
     )
+
+
+def _related_ids(session: Session, refs: list[int | str], *, article_id: int | None) -> list[int]:
+    """The ids of the articles ``refs`` names (by id, slug or a slug they had), in order,
+    once each; an unknown one, or the article itself, is a 422."""
+    ids = []
+    for index, ref in enumerate(refs):
+        found = _named_id(session, str(ref))
+        if found is None:
+            raise InvalidInput(f"no article {ref!r} to relate", field=("related", index))
+        if found == article_id:
+            raise InvalidInput("an article is not related to itself", field=("related", index))
+        ids.append(found)
+    return list(dict.fromkeys(ids))
 
 
 def _check_featured_media(session: Session, image: FeaturedImageIn | None) -> None:
@@ -643,7 +690,7 @@ def _link_body_media(session: Session, article: Article) -> None:
 
 
 def _link_terms(session: Session, article: Article, terms: _Terms) -> None:
-    """Point the (flushed) article at the resolved tags and authors."""
+    """Point the (flushed) article at the resolved tags, authors and related articles."""
     article_id = _id(article)
     if terms.tag_ids is not None:
         session.execute(delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))
@@ -654,6 +701,13 @@ def _link_terms(session: Session, article: Article, terms: _Terms) -> None:
             ArticleAuthor(article_id=article_id, author_id=author_id, position=position)
             for position, author_id in enumerate(terms.author_ids)
         )
+    if terms.related_ids is not None:
+        session.execute(delete(ArticleRelated).where(col(ArticleRelated.article_id) == article_id))
+        session.add_all(
+            ArticleRelated(article_id=article_id, related_id=related_id, position=position)
+            for position, related_id in enumerate(terms.related_ids)
+        )
+        session.expire(article, ["related_links"])
 
 
 def _term_ids(

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, ColumnElement, Enum, Index, Text, and_
 from sqlalchemy.orm import declared_attr
-from sqlmodel import Field, Relationship, SQLModel, col
+from sqlalchemy.sql import FromClause
+from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.db import UTCDateTime
 from app.core.lengths import EXCERPT_MAX, NAME_MAX, TITLE_MAX, URL_MAX
@@ -51,6 +52,18 @@ class ArticleAuthor(SQLModel, table=True):
 
     article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
     author_id: int = Field(foreign_key="author.id", primary_key=True, ondelete="RESTRICT")
+    position: int = Field(default=0)
+
+
+class ArticleRelated(SQLModel, table=True):
+    """An article an editor pinned under another as related ("read also"), in the order
+    the editor gave."""
+
+    __tablename__ = "article_related"
+    __table_args__ = (Index(None, "related_id"),)
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
+    related_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
     position: int = Field(default=0)
 
 
@@ -136,6 +149,20 @@ class Article(Timestamped, table=True):
         sa_relationship_kwargs={"order_by": "ArticleAuthor.position", "viewonly": True},
     )
 
+    # Loaded when the whole article is shown.
+    related_links: list[ArticleRelated] = Relationship(
+        sa_relationship_kwargs={
+            "primaryjoin": "Article.id == ArticleRelated.article_id",
+            "order_by": "ArticleRelated.position",
+            "viewonly": True,
+        }
+    )
+
+    @property
+    def related(self) -> list[int]:
+        """The ids of the articles pinned under it as related, in order (any status)."""
+        return [link.related_id for link in self.related_links]
+
     # Who may see an article, in both forms, here and nowhere else: for one loaded
     # article (these methods) and in queries (``public_at``, ``scheduled_at`` below).
 
@@ -156,18 +183,23 @@ class Article(Timestamped, table=True):
         return self.published_at if live else None
 
 
-def public_at(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
-    """``Article.is_public_at`` as a WHERE clause (``now`` may be a bound parameter)."""
-    return and_(_published_live(), col(Article.published_at) <= now)
+def public_at(
+    now: datetime | ColumnElement[datetime], table: FromClause | None = None
+) -> ColumnElement[bool]:
+    """``Article.is_public_at`` as a WHERE clause (``now`` may be a bound parameter), of
+    the article table or an alias of it."""
+    columns = (table if table is not None else Article.__table__).c  # type: ignore[attr-defined]
+    return and_(_published_live(columns), columns.published_at <= now)
 
 
 def scheduled_at(now: datetime) -> ColumnElement[bool]:
     """``Article.is_scheduled_at`` as a WHERE clause."""
-    return and_(_published_live(), col(Article.published_at) > now)
+    columns = Article.__table__.c  # type: ignore[attr-defined]
+    return and_(_published_live(columns), columns.published_at > now)
 
 
-def _published_live() -> ColumnElement[bool]:
-    return and_(col(Article.status) == ArticleStatus.published, col(Article.deleted_at).is_(None))
+def _published_live(columns: Any) -> ColumnElement[bool]:
+    return and_(columns.status == ArticleStatus.published, columns.deleted_at.is_(None))
 
 
 class RevisionReason(StrEnum):

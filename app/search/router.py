@@ -7,7 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.articles import reads
+from app.articles.deps import ArticleRef
 from app.articles.schemas import ArticleListItem, article_keys
+from app.core.db import QueryTimedOut, time_limit
 from app.core.errors import AkhbarError, TooManyRequests, problem_responses
 from app.core.pagination import build_page, select_fields
 from app.http.cache import cache_for, tag
@@ -17,10 +20,19 @@ from app.http.limits import within_rate
 from app.http.openapi import FIELDS_SELECTION
 from app.http.response_cache import nothing_to_share
 from app.http.routing import JsonRoute
-from app.search import service
-from app.search.schemas import SearchHit, SearchPage, SearchQuery
+from app.search import related, service
+from app.search.schemas import (
+    RelatedItem,
+    RelatedList,
+    RelatedQuery,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+)
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/search", tags=["search"])
+# Related articles: under the article's URL, found with the search's index.
+related_router = APIRouter(route_class=JsonRoute, prefix="/v1/articles", tags=["articles"])
 # Searches a client may make at once; then they are paced, one per window / limit.
 SEARCH_BURST = 3
 
@@ -134,3 +146,48 @@ def search_articles(
         response=response,
     )
     return select_fields(page, query.fields, response)
+
+
+@related_router.get(
+    "/{ref}/related",
+    summary="List related articles",
+    response_model=RelatedList,
+    responses=problem_responses(404, 422, 503),
+    dependencies=[cache_for("list"), Depends(_search_turn)],
+)
+def list_related_articles(
+    ref: ArticleRef,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    query: Annotated[RelatedQuery, Query()],
+) -> RelatedList:
+    """ "Read also" for a public article: first the articles an editor pinned (its
+    `related`, in order; only public ones), then the best automatic matches, marked
+    `pinned: false`: articles sharing its most telling words (rare names and words of its
+    title, excerpt and body, in any spelling), its tags and its category, newer ones
+    preferred. Never the article itself, never a draft.
+
+    Its work shares the search's bounds: `AKHBAR_SEARCH_CONCURRENCY` at once per server,
+    `AKHBAR_SEARCH_TIMEOUT_MS` in the database (503 with `Retry-After` beyond)."""
+    article = reads.public_article_key(session, ref)
+    try:
+        with time_limit(session, settings.search_timeout_ms):
+            shown = related.related_articles(session, article.id, limit=query.limit)
+    except QueryTimedOut:
+        raise service.SearchTookTooLong(settings.search_timeout_ms) from None
+    tag(
+        response,
+        f"article-{article.id}",
+        "articles",
+        "search",
+        *(key for item in shown for key in article_keys(item.article)),
+    )
+    return RelatedList(
+        data=[
+            RelatedItem(
+                **ArticleListItem.from_article(item.article).model_dump(), pinned=item.pinned
+            )
+            for item in shown
+        ]
+    )

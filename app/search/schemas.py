@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.articles.schemas import ArticleFilters, ArticleListItem
 from app.core.pagination import Page, PageQuery, field_selection
@@ -35,3 +35,21 @@ class SearchQuery(PageQuery, ArticleFilters):
 
 class SearchPage(Page[SearchHit]):
     pass
+
+
+class RelatedQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(5, ge=1, le=20, description="How many.", examples=[5])
+
+
+class RelatedItem(ArticleListItem):
+    pinned: bool = Field(
+        description="Chosen by an editor (the article's `related`); the others are "
+        "automatic matches.",
+        examples=[True],
+    )
+
+
+class RelatedList(BaseModel):
+    data: list[RelatedItem]

@@ -259,17 +259,17 @@ _SPANS = (5_000, 50_000, None)
 
 
 def _newest_postgres_matches(session: Session, words: ColumnElement[bool]) -> tuple[int, int]:
-    """_newest_matches on PostgreSQL: through the GIN index alone (see _gin_only), first
+    """_newest_matches on PostgreSQL: through the GIN index alone (see gin_only), first
     among the newest articles, widening only while there are too few."""
     article_id = _pg_index.c.article_id
     newest_id = session.execute(select(func.max(article_id))).scalar_one() or 0
-    _gin_only(session, True)
+    gin_only(session, True)
     for span in _SPANS:
         within = [words] if span is None else [words, article_id > newest_id - span]
         floor, count = _newest_matches(session, select(article_id).where(*within), article_id)
         if count >= MAX_RANKED:
             break
-    _gin_only(session, False)
+    gin_only(session, False)
     return floor, count
 
 
@@ -355,7 +355,7 @@ def _rare_words(session: Session, words: list[str]) -> list[str]:
     article: the candidates it brought would be the first 200 of the corpus; its
     closeness is checked on the candidates the rarer words bring."""
     rare = []
-    _gin_only(session, True)
+    gin_only(session, True)
     for word in words:
         holding = (
             select(_pg_index.c.article_id)
@@ -369,11 +369,11 @@ def _rare_words(session: Session, words: list[str]) -> list[str]:
         )
         if session.execute(select(func.count()).select_from(holding)).scalar_one() < FUZZY_BELOW:
             rare.append(word)
-    _gin_only(session, False)
+    gin_only(session, False)
     return rare
 
 
-def _gin_only(session: Session, on: bool) -> None:
+def gin_only(session: Session, on: bool) -> None:
     """Whether PostgreSQL finds a query's articles through the GIN index alone (bitmap
     scans), for the statements between. Left to itself, for a few matches wanted, the
     planner walks the table or its primary key testing each article's document until it
