@@ -1,5 +1,7 @@
 """The application factory."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,10 +10,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
+from app.articles.beacons import ViewBeacons
 from app.articles.router import article_moved, preview_router
 from app.articles.router import router as articles_router
 from app.articles.service import ArticleMoved
-from app.articles.views import ViewCounter, create_view_counter
+from app.articles.views import ViewCounter, create_view_counter, keep_recording
 from app.auth.router import router as tokens_router
 from app.comments.router import router as comments_router
 from app.comments.service import CommentPolicy
@@ -132,9 +135,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await feed.start()
         if worker is not None:
             worker.start()
+        recording = asyncio.create_task(keep_recording(resources.part(ViewCounter), engine))
         try:
             yield
         finally:
+            recording.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recording
             if worker is not None:
                 await worker.stop()
             if feed is not None:
@@ -181,6 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sitemaps of the index are streamed: as large as a month of articles.
         bypass=("/media/", "/sitemaps/pages/"),
     )
+    app.add_middleware(ViewBeacons, resources=lambda: resources_of(app))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

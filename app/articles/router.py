@@ -10,6 +10,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.articles import previews, reads, service, views
+from app.articles.beacons import COUNTED
 from app.articles.deps import ArticleListQueryDep, ArticleRef, EditedArticleId, ExpectedVersion
 from app.articles.schemas import (
     ArticleCreate,
@@ -155,6 +156,7 @@ def list_popular_articles(
     "/{ref}/views",
     summary="Count a view",
     status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, no type (as answered before the framework)
     responses=problem_responses(404, 422, 429, 503),
 )
 def count_article_view(
@@ -183,7 +185,9 @@ def count_article_view(
     article = reads.public_article_key(session, ref)
     user_agent = request.headers.get("user-agent")
     if not views.is_bot(user_agent):
-        counter.count(session, article.id, f"{client}\n{user_agent}", utc_now())
+        counter.count(article.id, f"{client}\n{user_agent}", utc_now())
+    # The next beacons for it are answered before the framework (app.articles.beacons).
+    request.scope[COUNTED] = article.id
 
 
 @router.get(

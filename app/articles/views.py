@@ -12,19 +12,24 @@ dedupe digests as keys that expire), in the database otherwise (``article_view_c
 announces nothing: no cached answer ends for it.
 """
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 import redis
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.articles import reads, service
@@ -47,8 +52,14 @@ _BOTS = re.compile(
 _COUNTS = metadata.tables["article_view_count"]
 _SEEN = metadata.tables["article_view_seen"]
 _SALTS = metadata.tables["view_salt"]
+_ARTICLES = metadata.tables["article"]
 # Old dedupe digests, counts and keys are removed once every this many counted views.
 _PRUNE_EVERY = 500
+# A worker holds the views it is sent this long before recording them all in one write,
+# and at most this many (beyond, until the next write, views are not counted).
+FLUSH_SECONDS = 0.5
+PENDING_MAX = 50_000
+logger = logging.getLogger("akhbar.views")
 
 
 class ViewsUnavailable(AkhbarError):
@@ -88,59 +99,135 @@ def _digest(salt: str, reader: str, article_id: int) -> str:
     return hmac.new(salt.encode(), f"{reader}\n{article_id}".encode(), hashlib.sha256).hexdigest()
 
 
-class ViewCounter:
-    """Where views are counted; ``count`` says whether this view counted."""
+@dataclass(frozen=True, slots=True)
+class _View:
+    reader: str
+    article_id: int
+    at: datetime
 
-    def count(self, session: Session, article_id: int, reader: str, now: datetime) -> bool:
-        raise NotImplementedError
+
+class ViewCounter:
+    """Where views are counted. ``count`` holds a view in this worker's memory (a moment:
+    ``FLUSH_SECONDS``, at most ``PENDING_MAX`` of them); ``flush`` records those held in
+    one write, which decides for each whether it is a reader's first view."""
+
+    def __init__(self) -> None:
+        self._pending: list[_View] = []
+        self._lock = threading.Lock()
+        self._salts: dict[str, str] = {}
+
+    def count(self, article_id: int, reader: str, now: datetime) -> None:
+        with self._lock:
+            if len(self._pending) < PENDING_MAX:
+                self._pending.append(_View(reader, article_id, now))
+
+    def flush(self, engine: Engine) -> int:
+        """Record the views held; how many were first views (and counted)."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        with Session(engine) as session:
+            salts = {day: self._salt(session, day) for day in {_day(v.at) for v in batch}}
+            session.commit()
+            # One per reader and article (the first), each as its digest.
+            views = {_digest(salts[_day(v.at)], v.reader, v.article_id): v for v in reversed(batch)}
+            counted = self._record(session, views)
+            session.commit()
+        return counted
 
     def top(
         self, session: Session, window: str, now: datetime, limit: int
     ) -> list[tuple[int, int]]:
-        """(article id, views) of the most viewed in ``window``, most first."""
-        raise NotImplementedError
+        """(article id, views) of the most viewed in ``window``, most first (this worker's
+        views held are recorded first)."""
+        self.flush(session.get_bind())  # type: ignore[arg-type]
+        return self._top(session, window, now, limit)
 
     def close(self) -> None:
         pass
 
+    def _record(self, session: Session, views: dict[str, _View]) -> int:
+        raise NotImplementedError
+
+    def _top(
+        self, session: Session, window: str, now: datetime, limit: int
+    ) -> list[tuple[int, int]]:
+        raise NotImplementedError
+
+    def _salt(self, session: Session, day: str) -> str:
+        """The day's key of the reader digests: made by whichever worker needs it first."""
+        if day not in self._salts:
+            salt = self._shared_salt(session, day, secrets.token_hex(32))
+            self._salts = {d: s for d, s in self._salts.items() if d > day} | {day: salt}
+        return self._salts[day]
+
+    def _shared_salt(self, session: Session, day: str, offered: str) -> str:
+        raise NotImplementedError
+
+
+async def keep_recording(counter: ViewCounter, engine: Engine) -> None:
+    """Record the views this worker holds every ``FLUSH_SECONDS``, until cancelled (and
+    once more then)."""
+    try:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            await _flush(counter, engine)
+    finally:
+        await asyncio.shield(_flush(counter, engine))
+
+
+async def _flush(counter: ViewCounter, engine: Engine) -> None:
+    try:
+        await asyncio.to_thread(counter.flush, engine)
+    except (SQLAlchemyError, ViewsUnavailable) as error:  # those views are lost
+        logger.warning("views not recorded: %s", type(error).__name__)
+
 
 class DatabaseViews(ViewCounter):
     def __init__(self) -> None:
-        self._salts: dict[str, str] = {}
+        super().__init__()
         self._counted = 0
 
-    def count(self, session: Session, article_id: int, reader: str, now: datetime) -> bool:
+    def _record(self, session: Session, views: dict[str, _View]) -> int:
         seen, counts = _SEEN, _COUNTS
         insert = _insert(session)
-        digest = _digest(self._salt(session, now), reader, article_id)
+        now = max(view.at for view in views.values())
+        rows = [{"digest": d, "until": v.at + DEDUPE} for d, v in views.items()]
+        excluded = insert(seen).excluded
         first = session.execute(
             insert(seen)
-            .values(digest=digest, until=now + DEDUPE)
+            .values(rows)
             .on_conflict_do_update(
                 index_elements=["digest"],
-                set_={"until": now + DEDUPE},
+                set_={"until": excluded.until},
                 where=seen.c.until <= now,  # a view after the window counts again
             )
             .returning(seen.c.digest)
-        ).first()
-        if first is None:  # held: this reader's view counted already
-            return False
+        ).scalars()
+        hours = Counter((views[d].article_id, hour_of(views[d].at)) for d in first)
+        # An article purged since its view was sent has nothing to count it under.
+        ids = {article_id for article_id, _ in hours}
+        kept = set(session.execute(select(_ARTICLES.c.id).where(_ARTICLES.c.id.in_(ids))).scalars())
+        hours = Counter({key: n for key, n in hours.items() if key[0] in kept})
+        if not hours:
+            return 0
         session.execute(
             insert(counts)
-            .values(article_id=article_id, hour=hour_of(now), views=1)
+            .values([{"article_id": a, "hour": h, "views": n} for (a, h), n in hours.items()])
             .on_conflict_do_update(
-                index_elements=["article_id", "hour"], set_={"views": counts.c.views + 1}
+                index_elements=["article_id", "hour"],
+                set_={"views": counts.c.views + insert(counts).excluded.views},
             )
         )
-        self._counted += 1
-        if self._counted % _PRUNE_EVERY == 0:
+        before, self._counted = self._counted, self._counted + hours.total()
+        if before // _PRUNE_EVERY != self._counted // _PRUNE_EVERY:
             session.execute(delete(seen).where(seen.c.until <= now))
             session.execute(delete(counts).where(counts.c.hour < now - KEPT))
-            day = (now - timedelta(days=2)).date().isoformat()
-            session.execute(delete(_SALTS).where(_SALTS.c.day < day))
-        return True
+            session.execute(delete(_SALTS).where(_SALTS.c.day < _day(now - timedelta(days=2))))
+        return hours.total()
 
-    def top(
+    def _top(
         self, session: Session, window: str, now: datetime, limit: int
     ) -> list[tuple[int, int]]:
         counts = _COUNTS
@@ -154,52 +241,57 @@ class DatabaseViews(ViewCounter):
         )
         return [(int(article_id), int(views)) for article_id, views in rows]
 
-    def _salt(self, session: Session, now: datetime) -> str:
-        day = now.date().isoformat()
-        if day not in self._salts:
-            table = _SALTS
-            session.execute(
-                _insert(session)(table)
-                .values(day=day, salt=secrets.token_hex(32))
-                .on_conflict_do_nothing(index_elements=["day"])
-            )
-            salt = session.execute(select(table.c.salt).where(table.c.day == day)).scalar_one()
-            self._salts = {day: salt}  # yesterday's is no longer needed
-        return self._salts[day]
+    def _shared_salt(self, session: Session, day: str, offered: str) -> str:
+        table = _SALTS
+        session.execute(
+            _insert(session)(table)
+            .values(day=day, salt=offered)
+            .on_conflict_do_nothing(index_elements=["day"])
+        )
+        salt: str = session.execute(select(table.c.salt).where(table.c.day == day)).scalar_one()
+        return salt
 
 
-# Whether a view counts: not if the reader's digest is held until after ``now``; else it
-# is held until ``until`` (expiring a little later by Redis's own clock), in one step.
-_FIRST_VIEW = """
-local held = redis.call('GET', KEYS[1])
-if held and tonumber(held) > tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
+# Records views: ARGV holds, for each, its digest's key, its time, until when it is held,
+# its hour's key and the article. A view counts unless its reader's digest is held past
+# its time; then it is held (expiring a little later by Redis's own clock). Answers how
+# many counted.
+_RECORD = """
+local counted = 0
+for i = 3, #ARGV, 5 do
+  local held = redis.call('GET', ARGV[i])
+  if not held or tonumber(held) <= tonumber(ARGV[i + 1]) then
+    redis.call('SET', ARGV[i], ARGV[i + 2], 'PX', ARGV[1])
+    redis.call('ZINCRBY', ARGV[i + 3], 1, ARGV[i + 4])
+    redis.call('PEXPIRE', ARGV[i + 3], ARGV[2])
+    counted = counted + 1
+  end
+end
+return counted
 """
 
 
 class RedisViews(ViewCounter):
     def __init__(self, url: str, *, prefix: str) -> None:
+        super().__init__()
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = f"{prefix}views:"
-        self._salts: dict[str, str] = {}
-        self._first_view = self._redis.register_script(_FIRST_VIEW)
+        self._record_views = self._redis.register_script(_RECORD)
 
-    def count(self, session: Session, article_id: int, reader: str, now: datetime) -> bool:
+    def _record(self, session: Session, views: dict[str, _View]) -> int:
+        arguments: list[str | int] = [_ms(DEDUPE), _ms(KEPT)]
+        for digest, view in views.items():
+            arguments += [
+                f"{self._prefix}seen:{digest}",
+                repr(view.at.timestamp()),
+                repr((view.at + DEDUPE).timestamp()),
+                self._hour_key(hour_of(view.at)),
+                str(view.article_id),
+            ]
         with _answering():
-            digest = _digest(self._salt(now), reader, article_id)
-            until = (now + DEDUPE).timestamp()
-            arguments: list[str | int] = [repr(now.timestamp()), repr(until), _ms(DEDUPE)]
-            if not self._first_view(keys=[f"{self._prefix}seen:{digest}"], args=arguments):
-                return False
-            key = self._hour_key(hour_of(now))
-            pipe = self._redis.pipeline()
-            pipe.zincrby(key, 1, str(article_id))
-            pipe.pexpire(key, _ms(KEPT))
-            pipe.execute()
-        return True
+            return int(self._record_views(args=arguments))
 
-    def top(
+    def _top(
         self, session: Session, window: str, now: datetime, limit: int
     ) -> list[tuple[int, int]]:
         hours = WINDOW_HOURS[window] + 1
@@ -222,15 +314,17 @@ class RedisViews(ViewCounter):
     def _hour_key(self, hour: datetime) -> str:
         return f"{self._prefix}{hour:%Y%m%d%H}"
 
-    def _salt(self, now: datetime) -> str:
-        day = now.date().isoformat()
-        if day not in self._salts:
-            key = f"{self._prefix}salt:{day}"
-            self._redis.set(key, secrets.token_hex(32), nx=True, px=_ms(timedelta(days=2)))
+    def _shared_salt(self, session: Session, day: str, offered: str) -> str:
+        key = f"{self._prefix}salt:{day}"
+        with _answering():
+            self._redis.set(key, offered, nx=True, px=_ms(timedelta(days=2)))
             salt = self._redis.get(key)
-            assert isinstance(salt, bytes)
-            self._salts = {day: salt.decode()}
-        return self._salts[day]
+        assert isinstance(salt, bytes)
+        return salt.decode()
+
+
+def _day(moment: datetime) -> str:
+    return moment.date().isoformat()
 
 
 def _ms(delta: timedelta) -> int:

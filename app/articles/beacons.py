@@ -1,0 +1,102 @@
+"""View beacons answered before the framework: ``POST /v1/articles/{ref}/views`` for an
+article this worker has lately counted a view of is a limit check, a view held in memory
+(app.articles.views) and a 204, in the event loop: no routing, no dependencies, no thread,
+no database. Pages send one per reader per article read, so the beacons of a busy site
+come a thousand a second, and must cost the reads beside them little.
+
+Anything else (an article not known here yet, a client over its limit) goes to the route,
+which answers as it always does (404, 301, 429) and, on a 204, tells this middleware the
+article's id, known here for ``KNOWN_SECONDS`` after. An article unpublished meanwhile may
+count views that long; the most-read list shows public articles only.
+"""
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.articles.views import ViewCounter, is_bot
+from app.core.clock import utc_now
+from app.http.client import client_address, limit_key
+from app.http.resources import Resources
+
+KNOWN_SECONDS = 60.0
+KNOWN_MAX = 100_000
+# Where the route leaves the id of the article it counted a view of.
+COUNTED = "akhbar.viewed_article"
+_PATH = re.compile(r"/v1/articles/([^/]+)/views")
+
+
+@dataclass(frozen=True)
+class _Route:
+    """What the edge reads of the route that answered (for metrics and the access log)."""
+
+    path: str
+
+
+_ROUTE = _Route("/v1/articles/{ref}/views")
+
+
+class ViewBeacons:
+    def __init__(self, app: ASGIApp, *, resources: Callable[[], Resources | None]) -> None:
+        self.app = app
+        self._resources = resources
+        self._known: dict[str, tuple[int, float]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = (
+            _PATH.fullmatch(scope["path"])
+            if scope["type"] == "http" and scope["method"] == "POST"
+            else None
+        )
+        resources = self._resources() if match else None
+        if match is None or resources is None or scope.get("query_string"):
+            await self.app(scope, receive, send)
+            return
+        ref = match[1]
+        known = self._known.get(ref)
+        if known is not None and known[1] > time.monotonic():
+            if self._counted(scope, resources, known[0]):
+                scope["route"] = _ROUTE
+                await send({"type": "http.response.start", "status": 204, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        else:
+            self._known.pop(ref, None)
+        status = 0
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+        article_id = scope.get(COUNTED)
+        if status == 204 and article_id is not None and len(self._known) < KNOWN_MAX:
+            self._known[ref] = (article_id, time.monotonic() + KNOWN_SECONDS)
+
+    def _counted(self, scope: Scope, resources: Resources, article_id: int) -> bool:
+        """The route's work for a known article: False if the client is over its limit
+        (the route then answers, with the 429 and its headers)."""
+        settings = resources.settings
+        forwarded: list[str] = []
+        user_agent = None
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for":
+                forwarded.append(value.decode("latin-1"))
+            elif name == b"user-agent" and user_agent is None:
+                user_agent = value.decode("latin-1")
+        peer = scope["client"][0] if scope.get("client") else None
+        client = limit_key(
+            client_address(peer, forwarded, settings.trusted_proxies),
+            ipv6_prefix=settings.ipv6_limit_prefix,
+        )
+        limit, window = settings.views_rate
+        if not resources.limiter.hit(f"views:{client}", limit=limit, window_seconds=window).allowed:
+            return False
+        if not is_bot(user_agent):
+            resources.part(ViewCounter).count(article_id, f"{client}\n{user_agent}", utc_now())
+        return True
