@@ -24,10 +24,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 import redis
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -81,7 +82,10 @@ def _answering() -> Iterator[None]:
         raise ViewsUnavailable() from None
 
 
+@lru_cache(maxsize=4096)
 def is_bot(user_agent: str | None) -> bool:
+    """Whether a user agent is no reader's (decided once per user agent: a site's readers
+    send a few thousand different ones)."""
     return not user_agent or _BOTS.search(user_agent) is not None
 
 
@@ -184,6 +188,32 @@ async def _flush(counter: ViewCounter, engine: Engine) -> None:
         logger.warning("views not recorded: %s", type(error).__name__)
 
 
+def _first_seen(insert: Any) -> Any:
+    """Hold each digest (``until``) unless it is held past ``now``; the digests held now."""
+    return (
+        insert(_SEEN)
+        .values(digest=bindparam("digest"), until=bindparam("until"))
+        .on_conflict_do_update(
+            index_elements=["digest"],
+            set_={"until": insert(_SEEN).excluded.until},
+            where=_SEEN.c.until <= bindparam("now"),  # a view after the window counts again
+        )
+        .returning(_SEEN.c.digest)
+    )
+
+
+def _add_views(insert: Any) -> Any:
+    return insert(_COUNTS).on_conflict_do_update(
+        index_elements=["article_id", "hour"],
+        set_={"views": _COUNTS.c.views + insert(_COUNTS).excluded.views},
+    )
+
+
+_DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_FIRST_SEEN = {name: _first_seen(insert) for name, insert in _DIALECTS.items()}
+_ADD_VIEWS = {name: _add_views(insert) for name, insert in _DIALECTS.items()}
+
+
 class DatabaseViews(ViewCounter):
     def __init__(self) -> None:
         super().__init__()
@@ -191,20 +221,10 @@ class DatabaseViews(ViewCounter):
 
     def _record(self, session: Session, views: dict[str, _View]) -> int:
         seen, counts = _SEEN, _COUNTS
-        insert = _insert(session)
         now = max(view.at for view in views.values())
-        rows = [{"digest": d, "until": v.at + DEDUPE} for d, v in views.items()]
-        excluded = insert(seen).excluded
-        first = session.execute(
-            insert(seen)
-            .values(rows)
-            .on_conflict_do_update(
-                index_elements=["digest"],
-                set_={"until": excluded.until},
-                where=seen.c.until <= now,  # a view after the window counts again
-            )
-            .returning(seen.c.digest)
-        ).scalars()
+        rows = [{"digest": d, "until": v.at + DEDUPE, "now": now} for d, v in views.items()]
+        # One statement, compiled once, for every batch (sent as multi-row VALUES).
+        first = session.execute(_FIRST_SEEN[session.get_bind().dialect.name], rows).scalars()
         hours = Counter((views[d].article_id, hour_of(views[d].at)) for d in first)
         # An article purged since its view was sent has nothing to count it under.
         ids = {article_id for article_id, _ in hours}
@@ -213,12 +233,8 @@ class DatabaseViews(ViewCounter):
         if not hours:
             return 0
         session.execute(
-            insert(counts)
-            .values([{"article_id": a, "hour": h, "views": n} for (a, h), n in hours.items()])
-            .on_conflict_do_update(
-                index_elements=["article_id", "hour"],
-                set_={"views": counts.c.views + insert(counts).excluded.views},
-            )
+            _ADD_VIEWS[session.get_bind().dialect.name],
+            [{"article_id": a, "hour": h, "views": n} for (a, h), n in hours.items()],
         )
         before, self._counted = self._counted, self._counted + hours.total()
         if before // _PRUNE_EVERY != self._counted // _PRUNE_EVERY:

@@ -2,8 +2,9 @@
 
 A match is scored by what it shares with the article, mostly its most telling words: the
 words of its title (counted thrice), excerpt (twice) and body, each weighed by how rare it
-is among articles (tf·idf over the full-text index, as the search reads words: any
-spelling, with or without proclitics). Articles about the same event share names and rare
+is among articles (tf·idf², idf once for each text holding the word, over the full-text
+index, which reads words as the search does: any spelling, with or without proclitics;
+function words never count). Articles about the same event share names and rare
 words where they often share no tag. Shared tags and the category raise a match that
 shares words, and alone make a weak one; newer articles are preferred.
 
@@ -129,13 +130,13 @@ def _matches(
     if category_id is not None:  # the category's newest, for an article with few matches
         shortlist += session.execute(
             select(_ARTICLE.c.id)
-            .where(_ARTICLE.c.category_id == category_id, public_at(now, _ARTICLE))
+            .where(_ARTICLE.c.category_id == category_id, public_at(now))
             .order_by(_ARTICLE.c.published_at.desc())
             .limit(wanted + len(skipped))
         ).scalars()
     rows = session.execute(
         select(_ARTICLE.c.id, _ARTICLE.c.category_id, _ARTICLE.c.published_at).where(
-            _ARTICLE.c.id.in_(set(shortlist) - skipped), public_at(now, _ARTICLE)
+            _ARTICLE.c.id.in_(set(shortlist) - skipped), public_at(now)
         )
     ).all()
     ranked = []
