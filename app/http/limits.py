@@ -65,28 +65,37 @@ class Limiter(Protocol):
     def close(self) -> None: ...
 
 
+# A memory limiter looks for entries to forget once it holds this many, then once it holds
+# twice as many as it kept: each request's share of that work stays constant, however
+# many clients there are.
+FORGET_AT = 10_000
+
+
 class MemoryLimiter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._windows: dict[str, tuple[float, int]] = {}
+        # key → (window start, requests in it, when it ends)
+        self._windows: dict[str, tuple[float, int, float]] = {}
         self._quiet_until: dict[str, float] = {}
         self._arrivals: dict[str, float] = {}
+        self._forget_at = FORGET_AT
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> RateState:
         now = time.monotonic()
         with self._lock:
             self._forget_expired(now)
-            started, count = self._windows.get(key, (now, 0))
+            started, count, _ends = self._windows.get(key, (now, 0, 0.0))
             if now - started >= window_seconds:
                 started, count = now, 0
             count += 1
-            self._windows[key] = (started, count)
+            self._windows[key] = (started, count, started + window_seconds)
         reset = max(1, math.ceil(started + window_seconds - now))
         return RateState(count <= limit, limit, max(0, limit - count), reset)
 
     def flood_wait(self, key: str, *, seconds: int) -> int:
         now = time.monotonic()
         with self._lock:
+            self._forget_expired(now)
             until = self._quiet_until.get(key, 0.0)
             if until > now:
                 return max(1, math.ceil(until - now))
@@ -105,14 +114,18 @@ class MemoryLimiter:
                 self._arrivals[key] = arrival
         return _paced(allowed, arrival - now, limit, interval, tolerance)
 
+    def held(self) -> int:
+        """How many entries it holds (windows, quiet periods and paces)."""
+        return len(self._windows) + len(self._quiet_until) + len(self._arrivals)
+
     def _forget_expired(self, now: float) -> None:
-        # Bounded memory: drop quiet periods that ended (windows are reset on use).
-        if len(self._quiet_until) > 10_000:
-            self._quiet_until = {k: v for k, v in self._quiet_until.items() if v > now}
-        if len(self._windows) > 10_000:
-            self._windows = {k: v for k, v in self._windows.items() if now - v[0] < 86_400}
-        if len(self._arrivals) > 10_000:
-            self._arrivals = {k: v for k, v in self._arrivals.items() if v > now}
+        """Bounded memory: drop the windows, quiet periods and paces that ended."""
+        if self.held() < self._forget_at:
+            return
+        self._quiet_until = {k: v for k, v in self._quiet_until.items() if v > now}
+        self._windows = {k: v for k, v in self._windows.items() if v[2] > now}
+        self._arrivals = {k: v for k, v in self._arrivals.items() if v > now}
+        self._forget_at = max(FORGET_AT, 2 * self.held())
 
     def ping(self) -> None:
         pass
