@@ -95,8 +95,9 @@ class ViewBeacons:
             ipv6_prefix=settings.ipv6_limit_prefix,
         )
         limit, window = settings.views_rate
-        if not resources.limiter.hit(f"views:{client}", limit=limit, window_seconds=window).allowed:
+        counter = resources.part(ViewCounter)
+        if not counter.limiter.hit(f"views:{client}", limit=limit, window_seconds=window).allowed:
             return False
         if not is_bot(user_agent):
-            resources.part(ViewCounter).count(article_id, f"{client}\n{user_agent}", utc_now())
+            counter.count(article_id, f"{client}\n{user_agent}", utc_now())
         return True

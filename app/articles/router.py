@@ -40,7 +40,7 @@ from app.core.params import ID_MAX
 from app.http.cache import cache_for, tag
 from app.http.client import ClientKey
 from app.http.conditional import entity_tag
-from app.http.deps import LimiterDep, ResourcesDep, SessionDep, SettingsDep
+from app.http.deps import ResourcesDep, SessionDep, SettingsDep
 from app.http.limits import within_rate
 from app.http.openapi import FIELDS_SELECTION, TOKEN_OPTIONAL
 from app.http.routing import JsonRoute, json_answer
@@ -164,7 +164,6 @@ def count_article_view(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limiter: LimiterDep,
     client: ClientKey,
     counter: ViewCounterDep,
 ) -> None:
@@ -172,10 +171,10 @@ def count_article_view(
     with `navigator.sendBeacon`. Counted once per reader per article per 30 minutes;
     known bots count nothing. Readers are told apart by a keyed digest of their address
     and user agent that changes daily, never stored beyond the 30 minutes (SECURITY.md).
-    `AKHBAR_VIEWS_RATE_LIMIT` beacons per client (429 beyond)."""
+    `AKHBAR_VIEWS_RATE_LIMIT` beacons per client and server worker (429 beyond)."""
     limit, window = settings.views_rate
     within_rate(
-        limiter,
+        counter.limiter,
         f"views:{client}",
         limit=limit,
         window_seconds=window,

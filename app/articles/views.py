@@ -39,6 +39,7 @@ from app.articles import reads, service
 from app.articles.schemas import ArticleFilters, PopularQuery, PublicArticle
 from app.core.config import Settings
 from app.core.errors import AkhbarError
+from app.http.limits import MemoryLimiter
 from app.models import metadata
 
 DEDUPE = timedelta(minutes=30)
@@ -121,6 +122,9 @@ class ViewCounter:
         self._pending: list[_View] = []
         self._lock = threading.Lock()
         self._salts: dict[str, str] = {}
+        # The beacons of each client, limited in this worker's memory (a beacon waits for
+        # no store: the dedupe, not the limit, is what keeps counts honest).
+        self.limiter = MemoryLimiter()
 
     def count(self, article_id: int, reader: str, now: datetime) -> None:
         with self._lock:

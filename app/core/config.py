@@ -113,7 +113,8 @@ class Settings(BaseSettings):
     # Search: how many searches one client may make (answers the cache gives don't count),
     # and how long one may run in the database before it is stopped (a 503).
     search_rate_limit: str = Field("60/minute", pattern=RATE_PATTERN)
-    # View beacons per client (an office behind one address reads a lot).
+    # View beacons per client (an office behind one address reads a lot), counted by each
+    # worker in its memory: a beacon waits for no store.
     views_rate_limit: str = Field("300/minute", pattern=RATE_PATTERN)
     # How long a refused search's 429 is held back (at most until it may search again).
     search_refusal_delay_ms: Annotated[int, Field(ge=0, le=10_000)] = 1_000
