@@ -75,7 +75,9 @@ class ViewBeacons:
 
         await self.app(scope, receive, sending)
         article_id = scope.get(COUNTED)
-        if status == 204 and article_id is not None and len(self._known) < KNOWN_MAX:
+        if status == 204 and article_id is not None:
+            if len(self._known) >= KNOWN_MAX:  # learnt again as they are asked for
+                self._known.clear()
             self._known[ref] = (article_id, time.monotonic() + KNOWN_SECONDS)
 
     def _counted(self, scope: Scope, resources: Resources, article_id: int) -> bool:
