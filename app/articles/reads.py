@@ -122,11 +122,18 @@ def public_items(
 ) -> dict[int, PublicArticle]:
     """The public ones of the articles ``ids`` names that ``where`` keeps, as a list
     shows them (no bodies), by id."""
+    return chosen_items(session, ids, [public_at(now or utc_now()), *where])
+
+
+def chosen_items(
+    session: Session, ids: Sequence[int], where: Sequence[ColumnElement[bool]] = ()
+) -> dict[int, PublicArticle]:
+    """The articles ``ids`` names that ``where`` keeps, as a list shows them, by id: for
+    ids a public query chose (search's hits), ``where`` may be empty; else see
+    ``public_items``."""
     if not ids:
         return {}
-    stmt = _list_statement(session.get_bind().dialect.name).where(
-        _ARTICLE.c.id.in_(ids), public_at(now or utc_now()), *where
-    )
+    stmt = _list_statement(session.get_bind().dialect.name).where(_ARTICLE.c.id.in_(ids), *where)
     return {row["id"]: _article(row, []) for row in session.execute(stmt).mappings()}
 
 

@@ -18,10 +18,11 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.articles import reads
+from app.articles.schemas import PublicArticle
 from app.articles.service import article_filters
 from app.core.clock import utc_now
 from app.core.db import QueryTimedOut, time_limit
@@ -54,12 +55,6 @@ RANKED_TERMS = 4
 SNIPPET_WORDS = 24
 
 _fts = table("article_fts", column("rowid"), column("rank"))
-# What a list item shows of an article's relations, loaded with it.
-_LIST_ITEM = (
-    joinedload(Article.category),  # type: ignore[arg-type]
-    selectinload(Article.tags),  # type: ignore[arg-type]
-    selectinload(Article.authors),  # type: ignore[arg-type]
-)
 OVERSAMPLE = 4
 _pg_index = table("article_search", column("article_id"), column("document"))
 
@@ -78,9 +73,14 @@ class SearchTookTooLong(AkhbarError):
 
 @dataclass(frozen=True)
 class Hit:
-    article: Article
+    article: PublicArticle
     snippet: str
     match: Literal["exact", "fuzzy"]
+
+
+# An article as a hit is made of: its list form, read lean, and the text its snippet is
+# cut from (the body's, or the excerpt).
+Found = tuple[PublicArticle, str]
 
 
 def search(
@@ -111,14 +111,14 @@ def _search(session: Session, query: SearchQuery, now: datetime) -> tuple[list[H
     rows, attested = exact(session, terms, query, offset, shown)
     more = len(rows) > query.limit and offset + query.limit < MAX_OFFSET
     marks = Marks(terms)
-    hits = [Hit(article, snippet(article, marks), "exact") for article in rows[: query.limit]]
+    hits = [Hit(article, snippet(text, marks), "exact") for article, text in rows[: query.limit]]
     # Close spellings, for words the articles hardly hold (not when filters left few).
     if offset == 0 and len(hits) < FUZZY_BELOW and attested < FUZZY_BELOW:
         seen = {hit.article.id for hit in hits}
         marks = Marks(terms, fuzzy=True)
         hits += [
-            Hit(article, snippet(article, marks), "fuzzy")
-            for article in _fuzzy(session, terms, shown, limit=query.limit + len(seen))
+            Hit(article, snippet(text, marks), "fuzzy")
+            for article, text in _fuzzy(session, terms, shown, limit=query.limit + len(seen))
             if article.id not in seen
         ][: query.limit - len(hits)]
     return hits, encode_cursor(CURSOR_KIND, [offset + query.limit]) if more else None
@@ -137,7 +137,7 @@ def _exact_sqlite(
     query: SearchQuery,
     offset: int,
     shown: list[ColumnElement[bool]],
-) -> tuple[Sequence[Article], int]:
+) -> tuple[list[Found], int]:
     by_rank = len(terms) <= RANKED_TERMS
     floor, attested = 0, 0
     if by_rank or any(term.is_phrase for term in terms):
@@ -169,7 +169,7 @@ def _phrase_matches_sqlite(
     shown: list[ColumnElement[bool]],
     floor: int,
     by_rank: bool,
-) -> tuple[Sequence[Article], int]:
+) -> tuple[list[Found], int]:
     """_exact_sqlite for a query holding a phrase: every match from the floor up (at most
     MAX_RANKED: each holds the query's words), those with the phrase in the title first,
     then newest first. Not FTS5's BM25: it counts a phrase's matches across the whole
@@ -205,15 +205,21 @@ def _visible(session: Session, ids: Sequence[int], shown: list[ColumnElement[boo
     return [article_id for article_id in ids if article_id in passing]
 
 
-def _load_in_order(session: Session, ids: Sequence[int]) -> list[Article]:
-    """The articles ``ids`` name, with what a list item shows, in that order."""
-    loaded = {
-        article.id: article
-        for article in session.exec(
-            select(Article).where(col(Article.id).in_(ids)).options(*_LIST_ITEM)
-        ).unique()
+def _load_in_order(session: Session, ids: Sequence[int]) -> list[Found]:
+    """The articles ``ids`` name (chosen by a query that kept public ones only), as a list
+    shows them (read lean, no ORM objects), with their text, in that order. Looked up by
+    id alone: SQLite, asked for "id IN (...) AND published ...", walks the index of public
+    articles instead (see _visible)."""
+    if not ids:
+        return []
+    items = reads.chosen_items(session, ids)
+    texts = {
+        article_id: body_text or excerpt or ""
+        for article_id, body_text, excerpt in session.execute(
+            select(Article.id, Article.body_text, Article.excerpt).where(col(Article.id).in_(ids))
+        )
     }
-    return [loaded[article_id] for article_id in ids]
+    return [(items[i], texts[i]) for i in ids if i in items and i in texts]
 
 
 def _exact_postgres(
@@ -222,7 +228,7 @@ def _exact_postgres(
     query: SearchQuery,
     offset: int,
     shown: list[ColumnElement[bool]],
-) -> tuple[Sequence[Article], int]:
+) -> tuple[list[Found], int]:
     by_rank = len(terms) <= RANKED_TERMS
     document, article_id = _pg_index.c.document, _pg_index.c.article_id
     floor, attested = 0, 0
@@ -232,7 +238,7 @@ def _exact_postgres(
     ts_query = func.to_tsquery(text("'simple'"), tsquery(terms))
     rank = func.ts_rank(text("'{0.1, 0.3, 0.6, 1.0}'"), document, ts_query)
     ranked = (
-        select(Article)
+        select(col(Article.id))
         .join(_pg_index, article_id == col(Article.id))
         .where(article_id >= floor, document.op("@@")(ts_query))
         .order_by(*([rank.desc()] if by_rank else []), col(Article.id).desc())
@@ -275,18 +281,18 @@ def _newest_postgres_matches(session: Session, words: ColumnElement[bool]) -> tu
 
 def _page(
     session: Session,
-    ranked: SelectOfScalar[Article],
+    ranked: SelectOfScalar[int | None],
     query: SearchQuery,
     offset: int,
     shown: list[ColumnElement[bool]],
-) -> Sequence[Article]:
-    stmt = ranked.where(*shown).options(*_LIST_ITEM).offset(offset).limit(query.limit + 1)
-    return session.exec(stmt).unique().all()
+) -> list[Found]:
+    stmt = ranked.where(*shown).offset(offset).limit(query.limit + 1)
+    return _load_in_order(session, [i for i in session.exec(stmt).all() if i is not None])
 
 
 def _fuzzy(
     session: Session, terms: list[Term], shown: list[ColumnElement[bool]], *, limit: int
-) -> list[Article]:
+) -> list[Found]:
     """The ``limit`` articles whose title or excerpt has a word closest to every query word
     (a name transliterated another way: "أستانا" for "الآستانة"), closest first."""
     words = [
@@ -455,10 +461,10 @@ class Marks:
         )
 
 
-def snippet(article: Article, marks: Marks) -> str:
-    """A window of the body around the first matched word (or the excerpt's opening),
-    escaped, with every matched word in <mark>."""
-    words = (article.body_text or article.excerpt or "").split()
+def snippet(text: str, marks: Marks) -> str:
+    """A window of the text (the body's, or the excerpt) around the first matched word
+    (or its opening), escaped, with every matched word in <mark>."""
+    words = text.split()
     first = next((i for i, word in enumerate(words) if marks(word)), None)
     start = max(0, first - SNIPPET_WORDS // 3) if first is not None else 0
     window = words[start : start + SNIPPET_WORDS]
