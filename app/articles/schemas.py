@@ -5,7 +5,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from app.core.fields import AltText, Body, Excerpt, Name, Slug, Title, WebUrl
 from app.core.pagination import Page, PageQuery, field_selection
@@ -351,7 +359,7 @@ class FeaturedImageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    media_id: int | None = Field(None, ge=1, lt=2**31, examples=[12])
+    media_id: StrictInt | None = Field(None, ge=1, lt=2**31, examples=[12])
     url: WebUrl | None = Field(None, examples=["https://cdn.example.com/2026/11/aleppo-market.jpg"])
     alt: AltText | None = Field(None, examples=["سوق المدينة القديمة في حلب صباحاً"])
     caption: Excerpt | None = Field(None, examples=["الباعة يعودون إلى السوق بعد الترميم"])
@@ -365,7 +373,7 @@ class FeaturedImageIn(BaseModel):
 
 
 # An article named in a write: its id, or its slug (a slug it had before names it too).
-ArticleRefIn = Annotated[int, Field(ge=1, le=ID_MAX)] | Slug
+ArticleRefIn = Annotated[StrictInt, Field(ge=1, le=ID_MAX)] | Slug
 RELATED_MAX = 20
 
 
@@ -519,14 +527,14 @@ PREVIEW_SECONDS_MAX = 7 * 24 * 3600
 class PreviewCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_in: int = Field(
+    expires_in: StrictInt = Field(
         24 * 3600,
         ge=1,
         le=PREVIEW_SECONDS_MAX,
         description="Seconds the link works (at most 7 days).",
         examples=[86400],
     )
-    revision_id: int | None = Field(
+    revision_id: StrictInt | None = Field(
         None,
         ge=1,
         lt=2**31,

@@ -3,7 +3,15 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictInt,
+    StringConstraints,
+)
 
 from app.core.fields import CommentAuthor, CommentBody, WebUrl
 from app.core.lengths import EMAIL_MAX
@@ -30,7 +38,7 @@ class CommentCreate(BaseModel):
         description="Plain text: any HTML in it stays text.",
         examples=["شكراً على هذا التقرير المفصّل."],
     )
-    parent_id: int | None = Field(
+    parent_id: StrictInt | None = Field(
         None, ge=1, le=ID_MAX, description="An approved comment of the same article."
     )
     homepage: str | None = Field(

@@ -2,14 +2,14 @@
 
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from app.core.fields import Description, Name, Slug, WebUrl
 from app.core.pagination import Page
 from app.media.schemas import MediaEmbed, media_embed
 from app.models import Author
 
-MediaRef = Annotated[int, Field(ge=1, lt=2**31)]
+MediaRef = Annotated[StrictInt, Field(ge=1, lt=2**31)]
 
 
 class TermRef(BaseModel):

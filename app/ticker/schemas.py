@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from app.articles.schemas import LANG_PATTERN, text_direction
 from app.core.clock import utc_now
@@ -110,9 +110,9 @@ class TickerHeadlineCreate(_Window):
 
     text: HeadlineText = Field(examples=["خاص | تعزيزات عسكرية تصل إلى أطراف المدينة"])
     label: HeadlineLabel | None = Field(None, examples=["عاجل"])
-    article_id: int | None = Field(None, ge=1, le=ID_MAX, examples=[42])
+    article_id: StrictInt | None = Field(None, ge=1, le=ID_MAX, examples=[42])
     url: WebUrl | None = Field(None, examples=["https://example.org/report"])
-    position: int | None = Field(
+    position: StrictInt | None = Field(
         None, ge=0, le=1_000_000, description="Defaults to the end of the bar."
     )
     starts_at: Moment | None = None
@@ -128,9 +128,9 @@ class TickerHeadlineUpdate(_Window):
 
     text: HeadlineText | None = None
     label: HeadlineLabel | None = None
-    article_id: int | None = Field(None, ge=1, le=ID_MAX)
+    article_id: StrictInt | None = Field(None, ge=1, le=ID_MAX)
     url: WebUrl | None = None
-    position: int | None = Field(None, ge=0, le=1_000_000)
+    position: StrictInt | None = Field(None, ge=0, le=1_000_000)
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     is_active: StrictBool | None = None
@@ -142,7 +142,7 @@ class TickerOrder(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(min_length=1, max_length=1000, examples=[[7, 3, 5]])
+    ids: list[StrictInt] = Field(min_length=1, max_length=1000, examples=[[7, 3, 5]])
 
     @model_validator(mode="after")
     def _distinct(self) -> Self:
