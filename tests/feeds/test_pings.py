@@ -25,7 +25,7 @@ FAST = {
     "webhooks_allow_private_targets": True,
     "webhooks_retry_base_seconds": 0.2,
     "webhooks_poll_seconds": 0.05,
-    "webhooks_timeout_seconds": 2.0,
+    "webhooks_timeout_seconds": 5.0,
 }
 FEEDS = [f"{API}/feeds/rss.xml", f"{API}/feeds/atom.xml", f"{API}/feeds/feed.json"]
 
@@ -51,15 +51,17 @@ def publish(client: TestClient, token: dict[str, str], title: str, **fields: obj
         headers=token,
     )
     assert response.status_code == 201, response.text
-    assert time.monotonic() - started < 0.5  # the receivers answer in 1 s: nothing waited
+    # The receivers answer in 3 s: nothing waited for them. (A fresh app's first write has
+    # taken 1.1 s on PostgreSQL under a loaded CI, receivers or none: the margin is wide.)
+    assert time.monotonic() - started < 2
     return dict(response.json())
 
 
 def test_a_publication_pings_the_hub_and_indexnow(settings: Settings, session: Session) -> None:
     token = bearer(make_token(session))
     with (
-        receiving(delay=1) as hub,
-        receiving(delay=1) as indexnow,
+        receiving(delay=3) as hub,
+        receiving(delay=3) as indexnow,
         pinging(settings, hub, indexnow) as client,
     ):
         client.post("/v1/categories", json={"name": "اقتصاد"}, headers=token)
