@@ -215,7 +215,8 @@ def _add_views(insert: Any) -> Any:
     )
 
 
-_DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# INSERT with ON CONFLICT, in each database's dialect.
+_DIALECTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _FIRST_SEEN = {name: _first_seen(insert) for name, insert in _DIALECTS.items()}
 _ADD_VIEWS = {name: _add_views(insert) for name, insert in _DIALECTS.items()}
 
@@ -266,7 +267,7 @@ class DatabaseViews(ViewCounter):
     def _shared_salt(self, session: Session, day: str, offered: str) -> str:
         table = _SALTS
         session.execute(
-            _insert(session)(table)
+            _DIALECTS[session.get_bind().dialect.name](table)
             .values(day=day, salt=offered)
             .on_conflict_do_nothing(index_elements=["day"])
         )
@@ -351,11 +352,6 @@ def _day(moment: datetime) -> str:
 
 def _ms(delta: timedelta) -> int:
     return int(delta.total_seconds() * 1000)
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    """INSERT with ON CONFLICT, in the database's dialect."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def most_read(
