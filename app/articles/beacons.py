@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.articles.views import ViewCounter, is_bot
+from app.articles.views import ViewCounter
 from app.core.clock import utc_now
 from app.http.client import client_address, limit_key
 from app.http.resources import Resources
@@ -100,6 +100,5 @@ class ViewBeacons:
         counter = resources.part(ViewCounter)
         if not counter.limiter.hit(f"views:{client}", limit=limit, window_seconds=window).allowed:
             return False
-        if not is_bot(user_agent):
-            counter.count(article_id, f"{client}\n{user_agent}", utc_now())
+        counter.viewed(article_id, client, user_agent, utc_now())
         return True

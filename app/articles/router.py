@@ -182,9 +182,7 @@ def count_article_view(
         arabic="مشاهدة",
     )
     article = reads.public_article_key(session, ref)
-    user_agent = request.headers.get("user-agent")
-    if not views.is_bot(user_agent):
-        counter.count(article.id, f"{client}\n{user_agent}", utc_now())
+    counter.viewed(article.id, client, request.headers.get("user-agent"), utc_now())
     # The next beacons for it are answered before the framework (app.articles.beacons).
     request.scope[COUNTED] = article.id
 

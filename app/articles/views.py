@@ -126,6 +126,11 @@ class ViewCounter:
         # no store: the dedupe, not the limit, is what keeps counts honest).
         self.limiter = MemoryLimiter()
 
+    def viewed(self, article_id: int, client: str, user_agent: str | None, now: datetime) -> None:
+        """A beacon from ``client`` with ``user_agent``: a reader's view, unless a bot's."""
+        if not is_bot(user_agent):
+            self.count(article_id, f"{client}\n{user_agent}", now)
+
     def count(self, article_id: int, reader: str, now: datetime) -> None:
         with self._lock:
             if len(self._pending) < PENDING_MAX:
