@@ -26,9 +26,10 @@ from sqlmodel import Session
 from app.articles import reads
 from app.articles.schemas import PublicArticle
 from app.core.clock import utc_now
+from app.core.db import QueryTimedOut, time_limit
 from app.models import metadata
 from app.models.article import public_at
-from app.search.service import gin_only
+from app.search.service import SearchTookTooLong, gin_only
 from app.text.arabic import key_tokens, stems
 
 LOOKED_UP = 24
@@ -65,11 +66,24 @@ class Related:
 
 
 def related_articles(
-    session: Session, article_id: int, *, limit: int, now: datetime | None = None
+    session: Session,
+    article_id: int,
+    *,
+    limit: int,
+    timeout_ms: int,
+    now: datetime | None = None,
 ) -> list[Related]:
     """The public articles to show under the (public) article ``article_id``: those an
-    editor pinned, in their order, then the best matches; never itself."""
-    now = now or utc_now()
+    editor pinned, in their order, then the best matches; never itself. The database may
+    spend ``timeout_ms`` on it (SearchTookTooLong after that), as on a search."""
+    try:
+        with time_limit(session, timeout_ms):
+            return _related(session, article_id, limit, now or utc_now())
+    except QueryTimedOut:
+        raise SearchTookTooLong(timeout_ms) from None
+
+
+def _related(session: Session, article_id: int, limit: int, now: datetime) -> list[Related]:
     pinned_ids = list(
         session.execute(
             select(_PINNED.c.related_id)

@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from app.articles import reads
 from app.articles.deps import ArticleRef
 from app.articles.schemas import ArticleListItem, article_keys
-from app.core.db import QueryTimedOut, time_limit
 from app.core.errors import AkhbarError, TooManyRequests, problem_responses
 from app.core.pagination import build_page, select_fields
 from app.http.cache import cache_for, tag
@@ -171,11 +170,9 @@ def list_related_articles(
     Its work shares the search's bounds: `AKHBAR_SEARCH_CONCURRENCY` at once per server,
     `AKHBAR_SEARCH_TIMEOUT_MS` in the database (503 with `Retry-After` beyond)."""
     article = reads.public_article_key(session, ref)
-    try:
-        with time_limit(session, settings.search_timeout_ms):
-            shown = related.related_articles(session, article.id, limit=query.limit)
-    except QueryTimedOut:
-        raise service.SearchTookTooLong(settings.search_timeout_ms) from None
+    shown = related.related_articles(
+        session, article.id, limit=query.limit, timeout_ms=settings.search_timeout_ms
+    )
     tag(
         response,
         f"article-{article.id}",
