@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from app.articles.beacons import ViewBeacons
 from app.articles.router import article_moved, preview_router
@@ -25,6 +25,7 @@ from app.core.errors import install_error_handlers
 from app.core.site import Site, use_site
 from app.feeds.router import router as feeds_router
 from app.feeds.router import sitemaps as sitemaps_router
+from app.http.immediate import Answer, answer_now_of
 from app.http.limits import RateLimited, create_limiter, rate_limited
 from app.http.middleware import EdgeMiddleware
 from app.http.observability import AccessLog, Metrics
@@ -88,6 +89,12 @@ class AkhbarAPI(FastAPI):
         for middleware in reversed(ours):
             app = middleware.cls(app, *middleware.args, **middleware.kwargs)
         return app
+
+    def answer_now(self, scope: Scope) -> Answer | None:
+        """The answer this app has at once for ``scope`` (app.http.immediate), once its
+        middleware is built (by the first request)."""
+        answer_now = answer_now_of(self.middleware_stack)
+        return answer_now(scope) if answer_now is not None else None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.articles.views import ViewCounter
 from app.core.clock import utc_now
 from app.http.client import client_address, limit_key
+from app.http.immediate import Answer, answer_now_of, send_answer
 from app.http.resources import Resources
 
 KNOWN_SECONDS = 60.0
@@ -45,26 +46,25 @@ class ViewBeacons:
         self._resources = resources
         self._known: dict[str, tuple[int, float]] = {}
 
+    def answer_now(self, scope: Scope) -> Answer | None:
+        """The 204 to a beacon for an article known here; for anything else, the answer
+        of the app inside, if it has one at once."""
+        match = self._beacon(scope)
+        if match is None:
+            inner = answer_now_of(self.app)
+            return inner(scope) if inner is not None else None
+        return self._answer_known(scope, match[1])
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = (
-            _PATH.fullmatch(scope["path"])
-            if scope["type"] == "http" and scope["method"] == "POST"
-            else None
-        )
-        resources = self._resources() if match else None
-        if match is None or resources is None or scope.get("query_string"):
+        match = self._beacon(scope)
+        if match is None:
             await self.app(scope, receive, send)
             return
         ref = match[1]
-        known = self._known.get(ref)
-        if known is not None and known[1] > time.monotonic():
-            if self._counted(scope, resources, known[0]):
-                scope["route"] = _ROUTE
-                await send({"type": "http.response.start", "status": 204, "headers": []})
-                await send({"type": "http.response.body", "body": b""})
-                return
-        else:
-            self._known.pop(ref, None)
+        answer = self._answer_known(scope, ref)
+        if answer is not None:
+            await send_answer(send, answer)
+            return
         status = 0
 
         async def sending(message: Message) -> None:
@@ -79,6 +79,25 @@ class ViewBeacons:
             if len(self._known) >= KNOWN_MAX:  # learnt again as they are asked for
                 self._known.clear()
             self._known[ref] = (article_id, time.monotonic() + KNOWN_SECONDS)
+
+    def _beacon(self, scope: Scope) -> re.Match[str] | None:
+        """The path's match, if this is a beacon this middleware may answer."""
+        if scope["type"] != "http" or scope["method"] != "POST" or scope.get("query_string"):
+            return None
+        return _PATH.fullmatch(scope["path"])
+
+    def _answer_known(self, scope: Scope, ref: str) -> Answer | None:
+        resources = self._resources()
+        known = self._known.get(ref)
+        if resources is None or known is None:
+            return None
+        if known[1] <= time.monotonic():
+            del self._known[ref]
+            return None
+        if not self._counted(scope, resources, known[0]):
+            return None
+        scope["route"] = _ROUTE
+        return Answer(204, [])
 
     def _counted(self, scope: Scope, resources: Resources, article_id: int) -> bool:
         """The route's work for a known article: False if the client is over its limit

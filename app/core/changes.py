@@ -9,9 +9,11 @@ back:
 - SQLite: a row of ``cache_changes``. A worker sees that anything was committed by
   ``PRAGMA data_version`` on a connection of its own (shared memory, no query), and only
   then reads the rows it has not seen. Such a look cost a fifth of a cached answer, so a
-  worker looks when the write-ahead log's size or time has changed (a ``stat``, a
-  twentieth of the cost), and at least every ``LOOK_EVERY`` seconds: another process's
-  commit is heard at once, and within that time at worst (a log rewritten from its start
+  worker looks when the write-ahead log's size or time has changed, and at least every
+  ``LOOK_EVERY`` seconds. Even the ``stat`` of the log, once per request, cost a busy
+  worker a quarter of its cached answers a second (a system call, with what it evicts), so
+  it is made at most every ``STAT_EVERY`` seconds: another process's commit is heard
+  within a millisecond, and within ``LOOK_EVERY`` at worst (a log rewritten from its start
   within one tick of the file system's clock).
 - PostgreSQL: ``NOTIFY akhbar_changes``, delivered at commit to every worker, on every
   machine, that LISTENs.
@@ -53,6 +55,7 @@ _MAX_PAYLOAD = 7900
 KEPT_FOR = timedelta(minutes=10)
 # How long a commit made by another process may go unheard on SQLite (docs/deployment.md).
 LOOK_EVERY = 0.01
+STAT_EVERY = 0.001
 # In ``session.info``: the keys the current transaction ends, and those the transaction
 # being (or last) committed announced, for the commit hooks.
 _ENDED = "akhbar.ended_keys"
@@ -155,10 +158,14 @@ class SqliteChangeFeed(_Feed):
         self._log_seen: tuple[int, int] | None = None
         self._look_every = look_every
         self._next_look = 0.0
+        self._next_stat = 0.0
         self._deaf = False  # the last look failed
 
     def poll(self) -> list[Heard] | None:
         now = time.monotonic()
+        if now < self._next_stat:
+            return None if self._deaf else self._drain()
+        self._next_stat = now + STAT_EVERY
         try:
             log = os.stat(self._log)
             log_now: tuple[int, int] | None = (log.st_size, log.st_mtime_ns)

@@ -12,7 +12,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import HTTPException
@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import FieldError, problem_response
+from app.http.immediate import Answer, answer_now_of, header_lines
 from app.http.observability import AccessLog, Metrics, accepted_request_id, redact, request_id_var
 
 error_log = logging.getLogger("akhbar.errors")
@@ -80,6 +81,42 @@ class EdgeMiddleware:
         self.headers = list(SECURITY_HEADERS)
         if hsts_seconds:
             self.headers.append((b"strict-transport-security", b"max-age=%d" % hsts_seconds))
+        # What is added to an answer without a policy of its own, and to one with it.
+        self._added = (
+            [(b"content-security-policy", JSON_CONTENT_SECURITY_POLICY), *self.headers],
+            self.headers,
+        )
+        self._added_lines = tuple(header_lines(headers) for headers in self._added)
+
+    def answer_now(self, scope: Scope) -> Answer | None:
+        """The answer the app has at once for a request without a body, with this
+        middleware's headers, metrics and access line; None if it has none."""
+        inner = answer_now_of(self.app)
+        if inner is None or scope["type"] != "http":
+            return None
+        started_at = time.perf_counter()
+        request_headers = _headers(scope)
+        if (
+            request_headers.get("content-length", "0") != "0"
+            or "transfer-encoding" in request_headers
+            or self._refusal(scope, request_headers, self.max_public_body_bytes) is not None
+        ):
+            return None
+        head = scope["method"] == "HEAD"
+        app_scope = {**scope, "method": "GET"} if head else scope
+        answer = inner(app_scope)
+        if answer is None:
+            return None
+        request_id = self._request_id(request_headers)
+        self._record(scope, app_scope, request_headers, request_id, answer.status, started_at)
+        has_policy = answer.has(b"content-security-policy")
+        id_header = (b"x-request-id", request_id.encode())
+        return Answer(
+            answer.status,
+            [*answer.headers, *self._added[has_policy], id_header],
+            b"" if head else answer.body,
+            lines=answer.lines + self._added_lines[has_policy] + header_lines((id_header,)),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,11 +124,10 @@ class EdgeMiddleware:
             return
         started_at = time.perf_counter()
         request_headers = _headers(scope)
-        request_id = accepted_request_id(request_headers.get("x-request-id")) or next(_request_ids)
+        request_id = self._request_id(request_headers)
         token = request_id_var.set(request_id)
         status = 500
         response_started = False
-        extra_headers = [*self.headers, (b"x-request-id", request_id.encode())]
         # HEAD is GET without the body, wherever GET is served: the app answers a GET (the
         # same headers, validators and 304s), and only the headers leave. Once they have,
         # the server's receive() reports the exchange over, which ends a stream too.
@@ -109,12 +145,9 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                headers = list(message.get("headers", ()))
-                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
-                    headers.append((b"content-security-policy", JSON_CONTENT_SECURITY_POLICY))
-                if status == 413:  # the rest of the body is unread: no further requests
-                    headers.append((b"connection", b"close"))
-                message["headers"] = headers + extra_headers
+                message["headers"] = self._with_headers(
+                    message.get("headers", ()), status, request_id
+                )
             await send(message)
 
         received = 0
@@ -154,20 +187,45 @@ class EdgeMiddleware:
             await response(app_scope, receive, send_with_headers)
         finally:
             self.metrics.in_flight.dec()
-            seconds = time.perf_counter() - started_at
-            route = getattr(app_scope.get("route"), "path", None) or UNMATCHED_ROUTE
-            self.metrics.observe_request(scope["method"], route, status, seconds)
-            if self.access_log is not None:
-                fields = _request_fields(scope)
-                fields.update(
-                    route=route,
-                    status=status,
-                    duration_ms=round(seconds * 1000, 2),
-                    client=scope["client"][0] if scope.get("client") else None,
-                    user_agent=request_headers.get("user-agent"),
-                )
-                self.access_log.write(request_id, fields)
+            self._record(scope, app_scope, request_headers, request_id, status, started_at)
             request_id_var.reset(token)
+
+    def _request_id(self, request_headers: dict[str, str]) -> str:
+        return accepted_request_id(request_headers.get("x-request-id")) or next(_request_ids)
+
+    def _with_headers(
+        self, headers: Iterable[tuple[bytes, bytes]], status: int, request_id: str
+    ) -> list[tuple[bytes, bytes]]:
+        """An answer's headers and those of the edge."""
+        headers = list(headers)
+        has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
+        if status == 413:  # the rest of the body is unread: no further requests
+            headers.append((b"connection", b"close"))
+        return [*headers, *self._added[has_policy], (b"x-request-id", request_id.encode())]
+
+    def _record(
+        self,
+        scope: Scope,
+        app_scope: Scope,
+        request_headers: dict[str, str],
+        request_id: str,
+        status: int,
+        started_at: float,
+    ) -> None:
+        """The metrics and the access line of an answered request."""
+        seconds = time.perf_counter() - started_at
+        route = getattr(app_scope.get("route"), "path", None) or UNMATCHED_ROUTE
+        self.metrics.observe_request(scope["method"], route, status, seconds)
+        if self.access_log is not None:
+            fields = _request_fields(scope)
+            fields.update(
+                route=route,
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+                client=scope["client"][0] if scope.get("client") else None,
+                user_agent=request_headers.get("user-agent"),
+            )
+            self.access_log.write(request_id, fields)
 
     def _refusal(self, scope: Scope, headers: dict[str, str], limit: int) -> Response | None:
         if "*" not in self.allowed_hosts and not _host_allowed(

@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.changes import CLOCK, EVERYTHING
 from app.core.clock import utc_now
 from app.http.conditional import none_match
+from app.http.immediate import Answer, send_answer
 from app.http.observability import Metrics
 from app.http.resources import Resources
 
@@ -66,16 +67,33 @@ def next_clock_change(resources: Resources, now: datetime) -> datetime | None:
 class Entry:
     expires: float
     etag: bytes
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
+    ok: Answer  # the 200
+    unchanged: Answer  # the 304 to an If-None-Match that names it
     route: object
     # Its surrogate keys: a change that ends one of them ends it (none: any change does).
     keys: frozenset[str]
 
+    @classmethod
+    def of(
+        cls, headers: list[tuple[bytes, bytes]], body: bytes, *, expires: float, route: object
+    ) -> "Entry":
+        """The entry of a public 200's headers and body."""
+        etag, headers, keys = _finish(headers, body)
+        ok = Answer(200, [*headers, (b"content-length", b"%d" % len(body))], body)
+        unchanged = Answer(304, [(n, v) for n, v in headers if n != b"content-type"])
+        return cls(expires, etag, ok, unchanged, route, keys)
+
     @property
     def size(self) -> int:
         """Roughly the bytes it holds: what the cache's byte bound counts."""
-        return len(self.body) + sum(len(n) + len(v) for n, v in self.headers) + 200
+        return len(self.ok.body) + 2 * len(self.ok.lines) + 200
+
+    def answer(self, if_none_match: bytes | None) -> Answer:
+        if if_none_match is not None and none_match(
+            if_none_match.decode("latin-1"), self.etag.decode()
+        ):
+            return self.unchanged
+        return self.ok
 
 
 # The key under which entries without surrogate keys are found: every change ends them.
@@ -120,12 +138,21 @@ class ResponseCacheMiddleware:
         self._pending: dict[bytes, tuple[int, asyncio.Future[Entry | None]]] = {}
         self._hits = metrics.cache_lookups.labels("hit")
 
+    def answer_now(self, scope: Scope) -> Answer | None:
+        """The kept answer to this request, if there is a fresh one."""
+        if not self._cacheable(scope):
+            return None
+        headers = dict(scope["headers"])
+        if b"authorization" in headers or not self._listening():
+            return None
+        key = _key(scope)
+        entry, _ = self._kept(key)
+        if entry is None:
+            return None
+        return self._hit(scope, key, entry, headers.get(b"if-none-match"))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or scope["raw_path"].startswith(self._bypass)
-        ):
+        if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -133,26 +160,37 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, _private(send))
             return
         if_none_match = headers.get(b"if-none-match")
-        key = scope["raw_path"] + b"?" + _normalised(scope["query_string"])
+        key = _key(scope)
         if not self._listening():
             await self._make(scope, receive, send, key, if_none_match, keep=False)
             return
+        entry, making = self._kept(key)
+        if entry is None and making is not None:
+            # One request makes the answer, and those that ask for it meanwhile wait for it
+            # rather than all query the database at once.
+            entry = await asyncio.shield(making)
+        if entry is not None:
+            await send_answer(send, self._hit(scope, key, entry, if_none_match))
+            return
+        await self._make(scope, receive, send, key, if_none_match, keep=True)
+
+    def _cacheable(self, scope: Scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and not scope["raw_path"].startswith(self._bypass)
+        )
+
+    def _kept(self, key: bytes) -> tuple[Entry | None, asyncio.Future[Entry | None] | None]:
+        """The entry to serve, if any, and the answer being made for ``key``, if any."""
         entry = self._entries.get(key)
         pending = self._pending.get(key)
         making = pending[1] if pending is not None and pending[0] == self._changes_heard else None
         # Fresh; or only older than its lifetime while one request already remakes it
         # (nothing changed it: serve it rather than wait).
         if entry is not None and (entry.expires > time.time() or making is not None):
-            await self._hit(scope, send, key, entry, if_none_match)
-            return
-        if making is not None:
-            # One request makes the answer, and those that ask for it meanwhile wait for it
-            # rather than all query the database at once.
-            entry = await asyncio.shield(making)
-            if entry is not None:
-                await self._hit(scope, send, key, entry, if_none_match)
-                return
-        await self._make(scope, receive, send, key, if_none_match, keep=True)
+            return entry, making
+        return None, making
 
     def _listening(self) -> bool:
         """Whether this worker hears what changes end (and ends them now): only then may
@@ -202,14 +240,12 @@ class ResponseCacheMiddleware:
             if number > heard
         )
 
-    async def _hit(
-        self, scope: Scope, send: Send, key: bytes, entry: Entry, if_none_match: bytes | None
-    ) -> None:
+    def _hit(self, scope: Scope, key: bytes, entry: Entry, if_none_match: bytes | None) -> Answer:
         self._hits.inc()
         if key in self._entries:
             self._entries.move_to_end(key)
         scope["route"] = entry.route
-        await _answer(send, entry.headers, entry.body, entry.etag, if_none_match)
+        return entry.answer(if_none_match)
 
     async def _make(
         self,
@@ -251,21 +287,18 @@ class ResponseCacheMiddleware:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            etag, headers, keys = _finish(start["headers"], body)
+            entry = Entry.of(
+                start["headers"],
+                body,
+                expires=time.time() + self._seconds,
+                route=scope.get("route"),
+            )
             if keep and len(body) <= self._max_entry_bytes:
-                entry = Entry(
-                    time.time() + self._seconds,
-                    etag,
-                    headers,
-                    body,
-                    scope.get("route"),
-                    keys,
-                )
-                if not self._ended_since(heard, keys):
+                if not self._ended_since(heard, entry.keys):
                     self._store(key, entry)
                 made.set_result(entry)
             self._metrics.cache_lookups.labels("miss" if keep else "bypass").inc()
-            await _answer(send, headers, body, etag, if_none_match)
+            await send_answer(send, entry.answer(if_none_match))
 
         try:
             await self.app(scope, receive, buffer_public)
@@ -296,6 +329,11 @@ class ResponseCacheMiddleware:
                         del self._holding[held]
 
 
+def _key(scope: Scope) -> bytes:
+    path: bytes = scope["raw_path"]
+    return path + b"?" + _normalised(scope["query_string"])
+
+
 @lru_cache(maxsize=4096)  # parsing a query was a tenth of what a hit cost
 def _normalised(query: bytes) -> bytes:
     """One key for every spelling of one query: parameters in order, one percent-encoding.
@@ -324,28 +362,6 @@ def _finish(
         kept.append((b"cache-tag", b",".join(keys.split())))
     kept += [(b"etag", etag), (b"vary", b"Authorization")]
     return etag, kept, frozenset(keys.decode("latin-1").split()) if keys else frozenset()
-
-
-async def _answer(
-    send: Send,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    etag: bytes,
-    if_none_match: bytes | None,
-) -> None:
-    if if_none_match is not None and none_match(if_none_match.decode("latin-1"), etag.decode()):
-        unchanged = [(n, v) for n, v in headers if n not in (b"content-type",)]
-        await send({"type": "http.response.start", "status": 304, "headers": unchanged})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _private(send: Send) -> Send:

@@ -13,22 +13,43 @@ What happens here happens before the app sees a request, so it answers as the ap
   opened or its previous answer went out is a 408 (a client that sends a header byte
   every few seconds would otherwise hold a connection forever). Idle keep-alive
   connections are closed by uvicorn's own keep-alive timeout.
+
+And a request the app can answer at once (app.http.immediate: a cached read, a known
+beacon) is answered here, in one write, without the ASGI task, messages and awaits a
+request otherwise costs. Only when nothing else is under way on the connection (answers
+stay in order) and its client reads what it is sent (otherwise the request waits its
+turn as any other, and so does reading from that client).
 """
 
 import asyncio
-from functools import cache
+import logging
+from functools import cache, lru_cache
 
 import orjson
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from app.core.config import Settings, load_settings
 from app.core.errors import PROBLEM_MEDIA_TYPE, problem_type
+from app.http.immediate import Answer, answer_now_of, header_lines
+
+error_log = logging.getLogger("akhbar.errors")
 
 UNPARSABLE_DETAIL = (
     "this is not a valid HTTP request: a URL must be ASCII, with any other character "
     "percent-encoded (curl: -G --data-urlencode 'q=…'; browsers and HTTP libraries do it)"
 )
 HEAD_END = b"\r\n\r\n"
+
+
+@lru_cache(maxsize=1)
+def _default_lines(headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
+    # The server's own headers (its date, renewed each second), written once a second.
+    return header_lines(headers)
 
 
 @cache
@@ -78,6 +99,36 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         # The next head: uvicorn's keep-alive timeout guards the wait for its first byte.
         self._in_head, self._head_bytes = True, 0
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        answer = self._answer_now(cycle, app)
+        if answer is None:
+            super()._start_asgi_task(cycle, app)
+            return
+        self.transport.writelines(
+            (
+                STATUS_LINE[answer.status],
+                _default_lines(tuple(self.server_state.default_headers)),
+                answer.lines,
+                b"\r\n" if cycle.keep_alive else b"connection: close\r\n\r\n",
+                answer.body,
+            )
+        )
+        cycle.response_complete = True  # what the parser reads of it next is dropped
+        if not cycle.keep_alive:
+            self.transport.close()
+        self.on_response_complete()
+
+    def _answer_now(self, cycle: RequestResponseCycle, app: ASGI3Application) -> Answer | None:
+        # (app is not the app when uvicorn refuses the request: over its concurrency limit)
+        answer_now = answer_now_of(app) if app is self.app else None
+        if answer_now is None or self.flow.write_paused:
+            return None
+        try:
+            return answer_now(cycle.scope)  # type: ignore[arg-type]
+        except Exception:  # the app's own way will answer it, or say what failed
+            error_log.exception("answering at once failed")
+            return None
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "Bad Request", UNPARSABLE_DETAIL)
