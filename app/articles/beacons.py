@@ -43,6 +43,7 @@ _ROUTE = _Route("/v1/articles/{ref}/views")
 class ViewBeacons:
     def __init__(self, app: ASGIApp, *, resources: Callable[[], Resources | None]) -> None:
         self.app = app
+        self._inner_answer_now = answer_now_of(app)
         self._resources = resources
         self._known: dict[str, tuple[int, float]] = {}
 
@@ -51,8 +52,7 @@ class ViewBeacons:
         of the app inside, if it has one at once."""
         match = self._beacon(scope)
         if match is None:
-            inner = answer_now_of(self.app)
-            return inner(scope) if inner is not None else None
+            return self._inner_answer_now(scope) if self._inner_answer_now else None
         return self._answer_known(scope, match[1])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -71,6 +71,7 @@ class EdgeMiddleware:
         access_log: AccessLog | None = None,
     ) -> None:
         self.app = app
+        self._inner_answer_now = answer_now_of(app)
         self.access_log = access_log
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
@@ -91,7 +92,7 @@ class EdgeMiddleware:
     def answer_now(self, scope: Scope) -> Answer | None:
         """The answer the app has at once for a request without a body, with this
         middleware's headers, metrics and access line; None if it has none."""
-        inner = answer_now_of(self.app)
+        inner = self._inner_answer_now
         if inner is None or scope["type"] != "http":
             return None
         started_at = time.perf_counter()

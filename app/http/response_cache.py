@@ -136,7 +136,6 @@ class ResponseCacheMiddleware:
         self._recent: deque[tuple[int, frozenset[str]]] = deque(maxlen=_RECENT_CHANGES)
         # Answers being made, by the number of changes heard when they began.
         self._pending: dict[bytes, tuple[int, asyncio.Future[Entry | None]]] = {}
-        self._hits = metrics.cache_lookups.labels("hit")
 
     def answer_now(self, scope: Scope) -> Answer | None:
         """The kept answer to this request, if there is a fresh one."""
@@ -241,7 +240,7 @@ class ResponseCacheMiddleware:
         )
 
     def _hit(self, scope: Scope, key: bytes, entry: Entry, if_none_match: bytes | None) -> Answer:
-        self._hits.inc()
+        self._metrics.cache_hit()
         if key in self._entries:
             self._entries.move_to_end(key)
         scope["route"] = entry.route
