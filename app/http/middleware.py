@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from urllib.parse import unquote_plus, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from fastapi import HTTPException
 from fastapi.responses import Response
@@ -21,7 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import FieldError, problem_response
 from app.http.immediate import Answer, answer_now_of, header_lines
-from app.http.observability import AccessLog, Metrics, accepted_request_id, redact, request_id_var
+from app.http.observability import (
+    AccessLog,
+    Answered,
+    Metrics,
+    accepted_request_id,
+    request_fields,
+    request_id_var,
+)
 
 error_log = logging.getLogger("akhbar.errors")
 
@@ -218,15 +225,20 @@ class EdgeMiddleware:
         route = getattr(app_scope.get("route"), "path", None) or UNMATCHED_ROUTE
         self.metrics.observe_request(scope["method"], route, status, seconds)
         if self.access_log is not None:
-            fields = _request_fields(scope)
-            fields.update(
-                route=route,
-                status=status,
-                duration_ms=round(seconds * 1000, 2),
-                client=scope["client"][0] if scope.get("client") else None,
-                user_agent=request_headers.get("user-agent"),
+            client = scope.get("client")
+            self.access_log.write(
+                Answered(
+                    request_id,
+                    scope["method"],
+                    scope["path"],
+                    scope.get("query_string"),
+                    route,
+                    status,
+                    seconds,
+                    client[0] if client else None,
+                    request_headers.get("user-agent"),
+                )
             )
-            self.access_log.write(request_id, fields)
 
     def _refusal(self, scope: Scope, headers: dict[str, str], limit: int) -> Response | None:
         if "*" not in self.allowed_hosts and not _host_allowed(
@@ -248,12 +260,7 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 def _request_fields(scope: Scope) -> dict[str, object]:
-    query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
-    return {
-        "method": scope["method"],
-        "path": redact(scope["path"]),
-        "query": redact(query) if query else None,
-    }
+    return request_fields(scope["method"], scope["path"], scope.get("query_string"))
 
 
 def _host_allowed(host: str, allowed: Sequence[str]) -> bool:

@@ -11,14 +11,15 @@ worker answers for all of them.
 
 import asyncio
 import logging
-import math
 import os
 import re
 import time
 from bisect import bisect_left
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -43,22 +44,15 @@ _SECRETS = (
 )
 
 
-_CREDENTIAL_HINT = re.compile(r"(?i)bearer|basic")
-
-
 def accepted_request_id(value: str | None) -> str | None:
     """The client's X-Request-ID when it is safe to log and return, else None."""
     return value if value is not None and _REQUEST_ID.fullmatch(value) else None
 
 
 def redact(text: str) -> str:
-    if (
-        "@" not in text
-        and "akh_" not in text
-        and "akp_" not in text
-        and not _CREDENTIAL_HINT.search(text)
-    ):
-        return text  # the common case, without three regular expressions
+    folded = text.lower()
+    if "@" not in text and "ak" not in folded and "bearer" not in folded and "basic" not in folded:
+        return text  # the common case, without a regular expression
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text
@@ -111,40 +105,63 @@ def logging_config(level: str) -> dict[str, Any]:
     }
 
 
+def request_fields(method: str, path: str, query_string: bytes | None) -> dict[str, Any]:
+    """What a log line says of a request: its method, path and query, secrets redacted."""
+    query = unquote_plus(query_string.decode("latin-1")) if query_string else None
+    return {"method": method, "path": redact(path), "query": redact(query) if query else None}
+
+
+@dataclass(slots=True)  # not frozen: a frozen one's fields cost a call each to set
+class Answered:
+    """What the access log says of an answered request."""
+
+    request_id: str
+    method: str
+    path: str
+    query_string: bytes | None
+    route: str
+    status: int
+    seconds: float
+    client: str | None
+    user_agent: str | None
+    at: float = field(default_factory=time.time)
+
+    def line(self) -> dict[str, Any]:
+        return {
+            "time": datetime.fromtimestamp(self.at, UTC).isoformat(timespec="milliseconds"),
+            "level": "info",
+            "logger": "akhbar.access",
+            "message": "request",
+            "request_id": self.request_id,
+            **request_fields(self.method, self.path, self.query_string),
+            "route": self.route,
+            "status": self.status,
+            "duration_ms": round(self.seconds * 1000, 2),
+            "client": self.client,
+            "user_agent": redact(self.user_agent) if self.user_agent is not None else None,
+        }
+
+
 class AccessLog:
     """One JSON line per answered request on stdout.
 
     The same shape as the other log lines, without the logging module (its records cost
-    more than everything else a cached answer does), and written in batches: lines wait
-    at most ``flush_seconds`` (or until 64 KiB have gathered), so a busy worker makes one
-    write for many requests instead of one each."""
+    more than everything else a cached answer does), made and written in batches: what
+    each request was waits at most ``flush_seconds`` (or until 256 have gathered), then
+    their lines are made together and written at once. A busy worker makes one write for
+    many requests, and each request costs it a record, not a JSON line made between two
+    answers (which cost a cached answer a third of its speed)."""
 
-    def __init__(self, fd: int = 1, *, flush_seconds: float = 0.05) -> None:
+    def __init__(self, fd: int = 1, *, flush_seconds: float = 0.05, batch: int = 256) -> None:
         self._fd = fd
         self._flush_seconds = flush_seconds
-        self._buffer = bytearray()
+        self._batch = batch
+        self._pending: list[Answered] = []
         self._timer: asyncio.TimerHandle | None = None
-        # The time as written, and the moment it stops being right (the next millisecond).
-        self._stamp = ""
-        self._stamp_until = 0.0
 
-    def write(self, request_id: str, fields: dict[str, Any]) -> None:
-        now = time.time()
-        if now >= self._stamp_until:
-            self._stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")
-            self._stamp_until = (math.floor(now * 1000) + 1) / 1000
-        entry = {
-            "time": self._stamp,
-            "level": "info",
-            "logger": "akhbar.access",
-            "message": "request",
-            "request_id": request_id,
-            **fields,
-        }
-        if isinstance(fields.get("user_agent"), str):
-            entry["user_agent"] = redact(fields["user_agent"])
-        self._buffer += orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
-        if len(self._buffer) >= 65536:
+    def write(self, answered: Answered) -> None:
+        self._pending.append(answered)
+        if len(self._pending) >= self._batch:
             self.flush()
         elif self._timer is None:
             try:
@@ -158,12 +175,15 @@ class AccessLog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        view = memoryview(self._buffer)
+        lines = bytearray()
+        for answered in self._pending:
+            lines += orjson.dumps(answered.line(), option=orjson.OPT_APPEND_NEWLINE)
+        self._pending.clear()
+        view = memoryview(lines)
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
         view.release()
-        self._buffer.clear()
 
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -180,8 +200,6 @@ class _Tally:
         self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last: +Inf
 
     def hand_over(self) -> None:
-        if not self.count:
-            return
         self.requests.inc(self.count)
         # What Histogram.observe does for one observation, for all of them at once.
         self.histogram._sum.inc(self.seconds)
@@ -207,6 +225,7 @@ class Metrics:
         # of the event loop (and before a scrape): a busy worker's answer costs a few
         # additions, not a lock and a shared-memory write for each value.
         self._tallies: dict[tuple[str, str, int], _Tally] = {}
+        self._counted: list[_Tally] = []  # those with requests to hand over
         self._hits = 0
         self._handing_over = False
         self.requests = Counter(
@@ -274,6 +293,8 @@ class Metrics:
             labels = (method, route, str(status))
             tally = _Tally(self.requests.labels(*labels), self.latency.labels(*labels))
             self._tallies[key] = tally
+        if not tally.count:
+            self._counted.append(tally)
         tally.count += 1
         tally.seconds += seconds
         tally.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
@@ -286,8 +307,9 @@ class Metrics:
     def hand_over(self) -> None:
         """Give Prometheus what was counted since the last time."""
         self._handing_over = False
-        for tally in self._tallies.values():
+        for tally in self._counted:
             tally.hand_over()
+        self._counted.clear()
         if self._hits:
             self._hit_lookups.inc(self._hits)
             self._hits = 0
