@@ -8,22 +8,24 @@ on PostgreSQL + Redis.
 Each beacon comes from a reader of its own (an address in `X-Forwarded-For`, the server
 trusting the loopback proxy; a browser's user agent), so every one is a first view and is
 recorded: the bench checks that the views counted equal the beacons answered 204. The
-beacons are sent open-loop at a steady rate, on keep-alive connections, by an asyncio
-sender in this process (which otherwise only waits for wrk).
+beacons are sent by a second wrk (bench/wrk_beacons.lua) on 128 keep-alive connections,
+each waiting 128 ms after an answer before its next beacon: about 1,000 a second. (An
+asyncio sender in Python, the first version, cost 100-130 µs of CPU a beacon, itself a
+tenth of the 2 cores the reads share; wrk costs a fraction of that.)
 """
 
 import argparse
-import asyncio
-import random
-import resource
+import os
+import re
+import subprocess
 import sys
-import threading
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -41,7 +43,7 @@ from bench.http_bench import ensure_wrk  # noqa: E402
 from bench.mixed_load import READS, Result, database, read_dataset, wrk  # noqa: E402
 from tests.server import server_process  # noqa: E402
 
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+WRK_BEACONS = ROOT / "bench" / "wrk_beacons.lua"
 CONNECTIONS = 128
 ROUNDS = 2
 
@@ -49,60 +51,39 @@ ROUNDS = 2
 @dataclass
 class Sent:
     sent: int = 0
-    answers: Counter[int] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
-    cpu: float = 0.0  # the sender's (this process's) CPU seconds
+    cpu: float = 0.0  # the sender's (wrk's) CPU seconds
 
 
-class Beacons(threading.Thread):
-    """Sends view beacons at ``rate`` a second until stopped, each from a new reader."""
+class Beacons:
+    """wrk sending view beacons (bench/wrk_beacons.lua) for ``seconds``, from readers
+    numbered from ``first_reader``, in the background."""
 
-    def __init__(self, base: str, ids: list[int], rate: float, first_reader: int) -> None:
-        super().__init__(daemon=True)
-        url = urlsplit(base)
-        self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
-        self.ids, self.rate = ids, rate
-        self.reader = first_reader
-        self.stopping = threading.Event()
-        self.result = Sent()
+    def __init__(
+        self, wrk_bin: str, base: str, ids: Path, rate: float, first_reader: int, seconds: float
+    ) -> None:
+        delay_ms = round(CONNECTIONS * 1000 / rate)
+        command = [wrk_bin, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(WRK_BEACONS)]
+        self.process = subprocess.Popen(
+            [*command, base, "--", str(ids), str(delay_ms), str(first_reader)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
-    def run(self) -> None:
-        asyncio.run(self._send_all())
-
-    async def _send_all(self) -> None:
-        started = time.monotonic()
-        await asyncio.gather(*(self._connection(started, n) for n in range(CONNECTIONS)))
-        self.result.seconds = time.monotonic() - started
-
-    async def _connection(self, started: float, number: int) -> None:
-        reader, writer = await asyncio.open_connection(self.host, self.port)
-        rng = random.Random(number)
-        interval = CONNECTIONS / self.rate
-        n = 0
-        while not self.stopping.is_set():
-            due = started + (n + number / CONNECTIONS) * interval
-            n += 1
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.reader += 1
-            address = f"10.{self.reader >> 16 & 255}.{self.reader >> 8 & 255}.{self.reader & 255}"
-            writer.write(
-                f"POST /v1/articles/{rng.choice(self.ids)}/views HTTP/1.1\r\n"
-                f"Host: {self.host}\r\nUser-Agent: {BROWSER}\r\n"
-                f"X-Forwarded-For: {address}\r\nContent-Length: 0\r\n\r\n".encode()
-            )
-            self.result.sent += 1
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            self.result.answers[status] += 1
-        writer.close()
+    def result(self) -> Sent:
+        """What was sent and answered, once wrk has ended, with the CPU wrk used."""
+        assert self.process.stdout is not None
+        out = self.process.stdout.read()
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        line = next(line for line in out.splitlines() if line.startswith("BEACONS "))
+        found = dict(re.findall(r"(\w+)=([\d.]+)", line))
+        refused = int(found["refused"])
+        answers = Counter({"2xx": int(found["sent"]) - refused, "refused": refused})
+        return Sent(
+            int(found["sent"]), answers, float(found["seconds"]), usage.ru_utime + usage.ru_stime
+        )
 
 
 def counted(settings: Settings) -> int:
@@ -115,11 +96,6 @@ def counted(settings: Settings) -> int:
     finally:
         counter.close()
         engine.dispose()
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _mean(results: list[Result]) -> Result:
@@ -149,7 +125,8 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
         with Session(engine) as session:
             rows = session.execute(select(Article.id, Article.slug)).all()
         engine.dispose()
-        ids = [row.id for row in rows]
+        ids_file = Path(tempfile.mkstemp(suffix=".txt")[1])
+        ids_file.write_text("".join(f"{row.id}\n" for row in rows))
         reads = {
             READS[0]: ["/v1/articles?limit=20"],
             READS[1]: [f"/v1/articles/{quote(row.slug)}" for row in rows],
@@ -174,22 +151,21 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
                             wrk_bin, base, paths, seconds=args.seconds, connections=args.connections
                         )
                     )
-                    beacons = Beacons(base, ids, args.rate, first_reader)
-                    cpu = _own_cpu()
-                    beacons.start()
+                    beacons = Beacons(
+                        wrk_bin, base, ids_file, args.rate, first_reader, args.seconds + 2
+                    )
                     time.sleep(1)  # the beacons at their pace before the measured reads
                     loaded.append(
                         wrk(
                             wrk_bin, base, paths, seconds=args.seconds, connections=args.connections
                         )
                     )
-                    beacons.stopping.set()
-                    beacons.join()
-                    first_reader = beacons.reader
-                    sent.sent += beacons.result.sent
-                    sent.answers += beacons.result.answers
-                    sent.seconds += beacons.result.seconds
-                    sent.cpu += _own_cpu() - cpu
+                    beaconed = beacons.result()
+                    first_reader += 2_000_000  # a million for each of wrk's threads, and more
+                    sent.sent += beaconed.sent
+                    sent.answers += beaconed.answers
+                    sent.seconds += beaconed.seconds
+                    sent.cpu += beaconed.cpu
                 time.sleep(FLUSH_SECONDS * 3)  # what the workers still hold is recorded
                 run = Run(_mean(quiet), _mean(loaded), sent, counted(served) - before)
                 results[read] = run

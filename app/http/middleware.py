@@ -6,6 +6,7 @@ the URL and a body declared larger than the limit; counts the body as the app re
 and answers 413 the moment it passes the limit (nothing larger is ever held in memory);
 adds the security headers to every answer; turns an unhandled exception into a 500
 problem that carries the same headers; and writes the access log line and the metrics.
+It does the same for an answer given at once (``answer_now``, app.http.immediate).
 """
 
 import itertools
