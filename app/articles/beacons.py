@@ -1,8 +1,9 @@
 """View beacons answered before the framework: ``POST /v1/articles/{ref}/views`` for an
 article this worker has lately counted a view of is a limit check, a view held in memory
 (app.articles.views) and a 204, in the event loop: no routing, no dependencies, no thread,
-no database. Pages send one per reader per article read, so the beacons of a busy site
-come a thousand a second, and must cost the reads beside them little.
+no database (under ``akhbar serve``, written by the protocol itself: app.http.immediate).
+Pages send one per reader per article read, so the beacons of a busy site come a thousand
+a second, and must cost the reads beside them little.
 
 Anything else (an article not known here yet, a client over its limit) goes to the route,
 which answers as it always does (404, 301, 429) and, on a 204, tells this middleware the
