@@ -10,11 +10,10 @@ back:
   ``PRAGMA data_version`` on a connection of its own (shared memory, no query), and only
   then reads the rows it has not seen. Such a look cost a fifth of a cached answer, so a
   worker looks when the write-ahead log's size or time has changed, and at least every
-  ``LOOK_EVERY`` seconds. Even the ``stat`` of the log, once per request, cost a busy
-  worker a quarter of its cached answers a second (a system call, with what it evicts), so
-  it is made at most every ``STAT_EVERY`` seconds: another process's commit is heard
-  within a millisecond, and within ``LOOK_EVERY`` at worst (a log rewritten from its start
-  within one tick of the file system's clock).
+  ``LOOK_EVERY`` seconds. The ``stat`` of the log is a system call, one too many for each
+  cached answer of a busy worker, so it is made at most every ``STAT_EVERY`` seconds:
+  another process's commit is heard within a millisecond, and within ``LOOK_EVERY`` at
+  worst (a log rewritten from its start within one tick of the file system's clock).
 - PostgreSQL: ``NOTIFY akhbar_changes``, delivered at commit to every worker, on every
   machine, that LISTENs.
 
