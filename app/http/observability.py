@@ -342,8 +342,8 @@ class Metrics:
         event.listen(pool, "checkin", lambda *_: self.pool_in_use.dec())
 
     def render(self) -> bytes:
-        """The Prometheus text exposition of every metric (of every worker)."""
-        self.hand_over()
+        """The Prometheus text exposition of every metric (of every worker), as handed
+        over (``hand_over``, in the event loop: counting is not thread-safe)."""
         if self._registry is not None:
             return generate_latest(self._registry)
         registry = CollectorRegistry()

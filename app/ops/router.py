@@ -4,6 +4,7 @@ import hmac
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.concurrency import run_in_threadpool
 
 from app.core.errors import Unauthorized, problem_responses
 from app.http.deps import ResourcesDep, SettingsDep
@@ -72,9 +73,13 @@ async def _scraper(request: Request, settings: SettingsDep) -> None:
     },
     dependencies=[Depends(_scraper)],
 )
-def metrics(resources: ResourcesDep) -> Response:
+async def metrics(resources: ResourcesDep) -> Response:
     """Request counts and latency histograms by method, route template and status,
     requests in flight and database pool use, in the Prometheus text format, for every
     worker of this server. Expose it to your scraper, not to the internet; with
     `AKHBAR_METRICS_TOKEN` set, it answers only `Authorization: Bearer <that token>`."""
-    return Response(resources.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    # What this worker counted is handed over here, in the event loop that counts it; the
+    # exposition (files of every worker) is read in a thread.
+    resources.metrics.hand_over()
+    exposition = await run_in_threadpool(resources.metrics.render)
+    return Response(exposition, media_type=CONTENT_TYPE_LATEST)
