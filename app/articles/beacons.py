@@ -28,6 +28,8 @@ KNOWN_SECONDS = 60.0
 KNOWN_MAX = 100_000
 # Where the route leaves the id of the article it counted a view of.
 COUNTED = "akhbar.viewed_article"
+# Where a client found over its limit is marked, for the same request's second look.
+_OVER_LIMIT = "akhbar.views_over_limit"
 _PATH = re.compile(r"/v1/articles/([^/]+)/views")
 
 
@@ -95,7 +97,9 @@ class ViewBeacons:
         if known[1] <= time.monotonic():
             del self._known[ref]
             return None
-        if not self._counted(scope, resources, known[0]):
+        if scope.get(_OVER_LIMIT) or not self._counted(scope, resources, known[0]):
+            # Asked at once first, then through the app: the limit is looked at once.
+            scope[_OVER_LIMIT] = True
             return None
         scope["route"] = _ROUTE
         return Answer(204, [])
