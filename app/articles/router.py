@@ -34,6 +34,7 @@ from app.articles.schemas import (
 )
 from app.auth.deps import Admin, ArticleEditor, ArticleEditorView
 from app.core.clock import utc_now
+from app.core.db import reading
 from app.core.errors import localized_problem, problem_responses
 from app.core.pagination import PageQueryDep, build_page, select_fields
 from app.core.params import ID_MAX
@@ -100,7 +101,7 @@ def _read_list(
     """The read, its answer and the end of its transaction in one worker thread: the
     public list lean (app.articles.reads), an editor's views through the ORM."""
     articles: Sequence[ArticleData]
-    with session:
+    with reading(session):
         if query.status in (None, ArticleView.published):
             articles, next_cursor = reads.public_list(session, query=query)
         else:
@@ -220,7 +221,7 @@ def _read_article(response: Response, session: Session, ref: str, editor: bool) 
     """The read, its answer and the end of its transaction in one worker thread: the
     public's lean (app.articles.reads), an editor's with drafts and scheduled articles."""
     article: ArticleData
-    with session:
+    with reading(session):
         if editor:
             article = service.get_article(session, ref, editor=True)
         else:

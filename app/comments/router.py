@@ -19,6 +19,7 @@ from app.comments.schemas import (
     ModerationQuery,
 )
 from app.comments.service import CommentPolicy
+from app.core.db import reading
 from app.core.errors import problem_responses
 from app.core.pagination import PageQuery, PageQueryDep, build_page
 from app.core.params import RowId
@@ -99,7 +100,7 @@ def _read_comments(
     ref: str, request: Request, response: Response, session: Session, page: PageQuery
 ) -> Response:
     """The read, its answer and the end of its transaction in one worker thread."""
-    with session:
+    with reading(session):
         article_id, comments, next_cursor = service.list_public_comments(
             session, ref, limit=page.limit, cursor=page.cursor
         )

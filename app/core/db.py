@@ -242,3 +242,29 @@ def _rolled_back(session: OrmSession) -> None:
 def has_written(session: Session) -> bool:
     """Whether the session's transaction holds writes (pending ones included)."""
     return did(session, WROTE) or bool(session.new or session.dirty or session.deleted)
+
+
+def end_read(session: Session) -> None:
+    """End a transaction that only read by committing it (one that wrote is rolled back:
+    its writes are for the route class to commit, app.http.routing).
+
+    A read commits rather than rolls back for PostgreSQL's sake: psycopg forgets the
+    statements it prepared at every rollback, so a connection whose every request ends
+    in one never prepares any, and PostgreSQL plans each read afresh (~0.7 ms of its
+    CPU for an article by slug, ~0.15 ms once prepared). On SQLite a read leaves no
+    transaction open and this costs nothing."""
+    if session.in_transaction() and not has_written(session):
+        session.commit()
+    session.close()
+
+
+@contextmanager
+def reading(session: Session) -> Iterator[Session]:
+    """``session`` for a read whose transaction ends with the block (in the block's
+    thread): by ``end_read`` when it succeeds, rolled back when it raises."""
+    try:
+        yield session
+    except BaseException:
+        session.close()
+        raise
+    end_read(session)

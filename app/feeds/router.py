@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.core.db import reading
 from app.core.errors import NotFound, problem_responses
 from app.core.site import Site
 from app.feeds import render
@@ -73,7 +74,7 @@ async def _answer(
     media_type: str,
 ) -> Response:
     def read() -> Response:
-        with session:
+        with reading(session):
             feed, keys = feed_of(session, site, request.url.path, **query.model_dump())
         answer = Response(write(feed), media_type=media_type)
         tag(answer, *keys)
@@ -170,7 +171,7 @@ async def sitemap_index(
     Name it in `robots.txt` (`Sitemap: …/sitemaps/index.xml`)."""
 
     def read() -> Response:
-        with session:
+        with reading(session):
             entries = index_entries(session, settings.sitemap_urls)
         answer = Response(index_document(site, entries), media_type=render.XML_TYPE)
         tag(answer, "articles", *PLURAL.values())
@@ -192,7 +193,7 @@ async def news_sitemap(response: Response, session: SessionDep, site: SiteDep) -
     `news:publication_date` and `news:title`."""
 
     def read() -> Response:
-        with session:
+        with reading(session):
             document, keys = news_document(session, site)
         answer = Response(document, media_type=render.XML_TYPE)
         tag(answer, *keys)
@@ -234,7 +235,7 @@ async def sitemap_page(
     page = parse_page(name)
 
     def version() -> str | None:
-        with session:
+        with reading(session):
             return page_version(session, page, settings.sitemap_urls) if page else None
 
     etag = await run_in_threadpool(version)

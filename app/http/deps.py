@@ -9,7 +9,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
-from app.core.db import open_session
+from app.core.db import end_read, open_session
 from app.http.limits import Limiter
 from app.http.resources import Resources
 
@@ -37,19 +37,25 @@ async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterato
     connection for it. Sync routes run in worker threads; were a thread to wait for a
     connection, threads could run out while the holders wait for one to finish their
     request: the server would stall. The route class commits what the route wrote
-    before the response leaves (app.http.routing); whatever is left is rolled back here."""
+    before the response leaves (app.http.routing); here a read is ended (``end_read``),
+    and a request that failed rolled back."""
     async with resources.session_gate:
         session = open_session(
             resources.engine, resources.event_handlers, on_commit=resources.on_commit
         )
+        # Ending a transaction is a round trip to the database: in a thread, not in the
+        # event loop (a route that reads in a thread has ended it there already).
         try:
             setattr(request.state, REQUEST_SESSION, session)
             yield session
-        finally:
-            # Ending a transaction is a round trip to the database: in a thread, not in
-            # the event loop (a route that reads in a thread has ended it there already).
+        except BaseException:
             if session.in_transaction():
                 await run_in_threadpool(session.close)
+            raise
+        else:
+            if session.in_transaction():
+                await run_in_threadpool(end_read, session)
+        finally:
             session.close()
 
 
