@@ -198,9 +198,11 @@ def measure(
 
 def akhbar_runs(
     args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: list[str]
-) -> dict[tuple[str, str], Result]:
-    """(reads, writes) → result, on one database."""
+) -> tuple[dict[tuple[str, str], Result], dict[tuple[str, str], Result]]:
+    """On one database: (reads, writes) → result once the server's caches hold what the
+    reads ask for, and (reads, server) → result of a new server's first seconds."""
     results: dict[tuple[str, str], Result] = {}
+    restarts: dict[tuple[str, str], Result] = {}
     with database(args.postgres) as url:
         settings = Settings(database_url=url)
         load(settings, articles, tickers=tickers)
@@ -225,7 +227,19 @@ def akhbar_runs(
             env |= {"AKHBAR_REDIS_URL": args.redis, "AKHBAR_REDIS_PREFIX": "akhbar-mixed:"}
         for approved in (False, True):
             served_env = {**env, "AKHBAR_COMMENTS_AUTO_APPROVE": str(approved).lower()}
+            server = f"comments {'approved' if approved else 'pending'}"
             with server_process(url, workers=2, env=served_env) as (base, _process):
+                # A new server's caches are empty: its first seconds of each read are
+                # measured on their own (a deploy, a crash), and fill them for the rows.
+                for read, paths in reads.items():
+                    restarts[(read, server)] = first = wrk(
+                        wrk_bin, base, paths, seconds=args.seconds, connections=args.connections
+                    )
+                    print(
+                        f"{read:45s} {'first seconds, ' + server:30s} {first.rps:9,.0f} req/s"
+                        f"  p99 {first.p99:7.1f} ms",
+                        flush=True,
+                    )
                 for label, kind, rate in WRITES:
                     if ("approved" in label) != approved:
                         continue
@@ -243,7 +257,7 @@ def akhbar_runs(
                             f"  p99 {result.p99:7.1f} ms  {result.writes}",
                             flush=True,
                         )
-    return results
+    return results, restarts
 
 
 def peer_runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict]) -> dict:
@@ -312,23 +326,28 @@ def main() -> None:
     articles, tickers = read_dataset()
     started = datetime.now(UTC)
     on_sqlite = argparse.Namespace(**{**vars(args), "postgres": None, "redis": None})
-    runs = {"SQLite": akhbar_runs(on_sqlite, wrk_bin, articles, tickers)}
+    runs, restarts = {}, {}
+    runs["SQLite"], restarts["SQLite"] = akhbar_runs(on_sqlite, wrk_bin, articles, tickers)
     if args.postgres:
-        runs["PostgreSQL + Redis" if args.redis else "PostgreSQL"] = akhbar_runs(
-            args, wrk_bin, articles, tickers
-        )
+        name = "PostgreSQL + Redis" if args.redis else "PostgreSQL"
+        runs[name], restarts[name] = akhbar_runs(args, wrk_bin, articles, tickers)
     peers = peer_runs(args, wrk_bin, articles)
-    args.out.write_text(report(args, started, runs, peers))
+    args.out.write_text(report(args, started, runs, restarts, peers))
     print(f"wrote {args.out}")
 
 
-def report(args: argparse.Namespace, started: datetime, runs: dict, peers: dict) -> str:
+def report(
+    args: argparse.Namespace, started: datetime, runs: dict, restarts: dict, peers: dict
+) -> str:
     lines = [
         "# Reads under writes",
         "",
         f"Run {started:%Y-%m-%d %H:%M} UTC on this machine (2 cores shared by wrk, the servers and",
         "the databases; compare within this run only). Akhbar: 2 workers, access log off.",
         f"wrk -t2 -c{args.connections}, {args.warmup} s warm-up, {args.seconds} s measured.",
+        "Each Akhbar server (one with comments held for moderation, one approving them) first",
+        f"serves each kind of read for {args.seconds} s with its caches empty (the last table);",
+        "the rows of the first table follow, with what those reads ask for in its caches.",
         "",
         "Command: `.venv/bin/python bench/mixed_load.py"
         + (f" --postgres {args.postgres}" if args.postgres else "")
@@ -357,6 +376,19 @@ def report(args: argparse.Namespace, started: datetime, runs: dict, peers: dict)
                 f"{label} {results[(read, label)].rps / quiet:.2f} ×" for label, _, _ in WRITES[1:]
             )
             lines.append(f"- {database_name}, {read}: {ratios}")
+    lines += [
+        "",
+        f"A new server's first {args.seconds} s of each read, its caches empty, no writes:",
+        "",
+        "| database | reads | server | req/s | p50 ms | p99 ms | failed reads |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for database_name, results in restarts.items():
+        for (read, server), r in results.items():
+            lines.append(
+                f"| {database_name} | {read} | {server} | {r.rps:,.0f} | {r.p50:.2f} | "
+                f"{r.p99:.2f} | {r.failed} |"
+            )
     return "\n".join(lines) + "\n"
 
 

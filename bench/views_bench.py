@@ -11,7 +11,9 @@ recorded: the bench checks that the views counted equal the beacons answered 204
 beacons are sent by a second wrk (bench/wrk_beacons.lua) on 128 keep-alive connections,
 each waiting 128 ms after an answer before its next beacon: about 1,000 a second. (An
 asyncio sender in Python, the first version, cost 100-130 µs of CPU a beacon, itself a
-tenth of the 2 cores the reads share; wrk costs a fraction of that.)
+tenth of the 2 cores the reads share; wrk costs a fraction of that.) Each round also
+measures the reads beside a control: the same sender asking for a cached answer at the
+same rate, what any thousand requests a second cost the reads on these 2 cores.
 """
 
 import argparse
@@ -46,6 +48,7 @@ from tests.server import server_process  # noqa: E402
 WRK_BEACONS = ROOT / "bench" / "wrk_beacons.lua"
 CONNECTIONS = 128
 ROUNDS = 2
+BEACONS_WARMUP = 6.0
 
 
 @dataclass
@@ -61,12 +64,20 @@ class Beacons:
     numbered from ``first_reader``, in the background."""
 
     def __init__(
-        self, wrk_bin: str, base: str, ids: Path, rate: float, first_reader: int, seconds: float
+        self,
+        wrk_bin: str,
+        base: str,
+        ids: Path,
+        rate: float,
+        first_reader: int,
+        seconds: float,
+        control: str | None = None,
     ) -> None:
         delay_ms = round(CONNECTIONS * 1000 / rate)
         command = [wrk_bin, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(WRK_BEACONS)]
+        arguments = [str(ids), str(delay_ms), str(first_reader), *([control] if control else [])]
         self.process = subprocess.Popen(
-            [*command, base, "--", str(ids), str(delay_ms), str(first_reader)],
+            [*command, base, "--", *arguments],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -112,6 +123,7 @@ def _mean(results: list[Result]) -> Result:
 class Run:
     quiet: Result
     loaded: Result
+    control: Result
     sent: Sent
     recorded: int
 
@@ -139,39 +151,48 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
             env |= {"AKHBAR_REDIS_URL": args.redis, "AKHBAR_REDIS_PREFIX": prefix}
             served = settings.model_copy(update={"redis_url": args.redis, "redis_prefix": prefix})
         first_reader = 0
+
+        def sender(control: str | None = None, seconds: float = args.seconds + 2) -> Beacons:
+            nonlocal first_reader
+            first_reader += 2_000_000  # a million for each of wrk's threads, and more
+            return Beacons(wrk_bin, base, ids_file, args.rate, first_reader, seconds, control)
+
+        def measured(paths: list[str]) -> Result:
+            return wrk(wrk_bin, base, paths, seconds=args.seconds, connections=args.connections)
+
         with server_process(url, workers=2, env=env) as (base, _process):
+            # Every article's beacons once answered by the route, in both workers: then
+            # known there, as a running site's read articles are (app.articles.beacons).
+            warm = Beacons(wrk_bin, base, ids_file, args.rate * 6, first_reader, BEACONS_WARMUP)
+            warm.result()
             for read, paths in reads.items():
                 wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
-                quiet, loaded = [], []
+                quiet, loaded, control = [], [], []
                 before = counted(served)
                 sent = Sent()
-                for _round in range(ROUNDS):  # alternated: the machine's drift hits both
-                    quiet.append(
-                        wrk(
-                            wrk_bin, base, paths, seconds=args.seconds, connections=args.connections
-                        )
-                    )
-                    beacons = Beacons(
-                        wrk_bin, base, ids_file, args.rate, first_reader, args.seconds + 2
-                    )
+                for _round in range(ROUNDS):  # alternated: the machine's drift hits all
+                    quiet.append(measured(paths))
+                    beacons = sender()
                     time.sleep(1)  # the beacons at their pace before the measured reads
-                    loaded.append(
-                        wrk(
-                            wrk_bin, base, paths, seconds=args.seconds, connections=args.connections
-                        )
-                    )
+                    loaded.append(measured(paths))
                     beaconed = beacons.result()
-                    first_reader += 2_000_000  # a million for each of wrk's threads, and more
                     sent.sent += beaconed.sent
                     sent.answers += beaconed.answers
                     sent.seconds += beaconed.seconds
                     sent.cpu += beaconed.cpu
+                    gets = sender(control=reads[READS[0]][0])
+                    time.sleep(1)
+                    control.append(measured(paths))
+                    gets.result()
                 time.sleep(FLUSH_SECONDS * 3)  # what the workers still hold is recorded
-                run = Run(_mean(quiet), _mean(loaded), sent, counted(served) - before)
+                run = Run(
+                    _mean(quiet), _mean(loaded), _mean(control), sent, counted(served) - before
+                )
                 results[read] = run
                 print(
                     f"{read:45s} {run.quiet.rps:9,.0f} → {run.loaded.rps:9,.0f} req/s"
-                    f" ({run.loaded.rps / run.quiet.rps:.2f} ×), p99 {run.quiet.p99:.1f} →"
+                    f" ({run.loaded.rps / run.quiet.rps:.2f} ×; control"
+                    f" {run.control.rps / run.quiet.rps:.2f} ×), p99 {run.quiet.p99:.1f} →"
                     f" {run.loaded.p99:.1f} ms; beacons {sent.sent / sent.seconds:,.0f}/s,"
                     f" {dict(sent.answers)}, recorded {run.recorded:,},"
                     f" sender CPU {sent.cpu / sent.sent * 1e6:.0f} µs a beacon",
@@ -187,20 +208,27 @@ def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict
         f"Run {started:%Y-%m-%d %H:%M} UTC on this machine (2 cores shared by wrk, the beacon",
         "sender, the servers and the databases; compare within this run only). Akhbar: 2",
         f"workers, access log off. wrk -t2 -c{args.connections}, {args.warmup} s warm-up, then",
-        f"{ROUNDS} rounds of {args.seconds} s without beacons and {args.seconds} s with them"
-        " (req/s: the mean;",
-        f"p99: the worst); beacons at {args.rate:,.0f}/s on {CONNECTIONS} connections, each from a",
-        "reader of its own (so each is recorded). The sender runs on the same 2 cores: its",
-        "CPU per beacon is in the last column.",
+        f"{ROUNDS} rounds of {args.seconds} s without beacons, {args.seconds} s with them and"
+        f" {args.seconds} s",
+        "with the control (req/s: the mean; p99: the worst); beacons at"
+        f" {args.rate:,.0f}/s on {CONNECTIONS}",
+        "connections, each from a reader of its own (so each is recorded). The sender runs on",
+        "the same 2 cores: its CPU per beacon is in the last column. The control is the same",
+        "sender at the same rate asking for the cached hot list instead: what a load that costs",
+        "the server no more than a cache hit takes from the reads on this machine. Before the",
+        f"rows, beacons for every article for {BEACONS_WARMUP:.0f} s (each article's first"
+        " beacons in a worker",
+        "go through the route; then it is known there, as on a running site).",
         "",
         "Command: `.venv/bin/python bench/views_bench.py"
         + (f" --postgres {args.postgres}" if args.postgres else "")
         + (f" --redis {args.redis}" if args.redis else "")
         + "`",
         "",
-        "| database | reads | req/s alone | req/s with beacons | ratio | p99 ms alone → with |"
-        " beacons/s sent | answers | views recorded | sender CPU µs/beacon |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| database | reads | req/s alone | req/s with beacons | ratio | with the control |"
+        " ratio | p99 ms alone → with beacons | beacons/s sent | answers | views recorded |"
+        " sender CPU µs/beacon |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for name, results in all_runs.items():
         for read, run in results.items():
@@ -208,7 +236,8 @@ def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict
             answers = ", ".join(f"{n:,} × {status}" for status, n in sorted(sent.answers.items()))
             lines.append(
                 f"| {name} | {read} | {run.quiet.rps:,.0f} | {run.loaded.rps:,.0f} | "
-                f"{run.loaded.rps / run.quiet.rps:.2f} × | {run.quiet.p99:.1f} → "
+                f"{run.loaded.rps / run.quiet.rps:.2f} × | {run.control.rps:,.0f} | "
+                f"{run.control.rps / run.quiet.rps:.2f} × | {run.quiet.p99:.1f} → "
                 f"{run.loaded.p99:.1f} | {sent.sent / sent.seconds:,.0f} | {answers} | "
                 f"{run.recorded:,} | {sent.cpu / sent.sent * 1e6:.0f} |"
             )

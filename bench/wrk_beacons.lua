@@ -4,7 +4,9 @@
 -- send about C / (delay + latency) beacons a second.
 --
 -- Arguments after "--": a file of article ids (one per line), the delay in ms, the
--- number of the first reader (readers are numbered on from it, a million per thread).
+-- number of the first reader (readers are numbered on from it, a million per thread);
+-- optionally a path, and then each request is a GET of it with the same headers in place
+-- of a beacon (the bench's control: a sender as busy, asking for a cached answer).
 -- Prints "BEACONS sent=N seconds=S refused=R": the beacons answered, in how long, and how
 -- many of them with a status other than 2xx or 3xx (statuses are not read one by one: a
 -- response() function would make wrk hand every answer's headers to Lua).
@@ -14,6 +16,7 @@ local ids = {}
 local wait = 0
 local reader = 0
 local threads = 0
+local control = nil
 
 setup = function(thread)
   thread:set("number", threads)
@@ -24,6 +27,7 @@ init = function(args)
   for line in io.lines(args[1]) do ids[#ids + 1] = line end
   wait = tonumber(args[2])
   reader = tonumber(args[3]) + number * 1000000
+  control = args[4]
   math.randomseed(reader + os.time())
 end
 
@@ -36,6 +40,9 @@ request = function()
   local address = string.format(
     "10.%d.%d.%d", math.floor(reader / 65536) % 256, math.floor(reader / 256) % 256, reader % 256
   )
+  if control then
+    return wrk.format("GET", control, {["User-Agent"] = BROWSER, ["X-Forwarded-For"] = address})
+  end
   return wrk.format("POST", "/v1/articles/" .. ids[math.random(#ids)] .. "/views", {
     ["User-Agent"] = BROWSER,
     ["X-Forwarded-For"] = address,

@@ -7,10 +7,16 @@ a second, and must cost the reads beside them little.
 
 Anything else (an article not known here yet, a client over its limit) goes to the route,
 which answers as it always does (404, 301, 429) and, on a 204, tells this middleware the
-article's id, known here for ``KNOWN_SECONDS`` after. An article unpublished meanwhile may
-count views that long; the most-read list shows public articles only.
+article's id, known here for a while after: between half of ``KNOWN_SECONDS`` and all of
+it, each article for its own time, so that the articles learnt together are not all asked
+of the route again at once. An article unpublished meanwhile may count views that long
+(its beacons still answer 204, not 404); the most-read list shows public articles only.
+Each relearning is a trip through the route and the database, so the time is long: a
+site's few thousand articles read at once, learnt again every minute by every worker,
+were a hundred such trips a second (bench/VIEWS.md).
 """
 
+import random
 import re
 import time
 from collections.abc import Callable
@@ -24,7 +30,7 @@ from app.http.client import client_address, limit_key
 from app.http.immediate import Answer, answer_now_of, send_answer
 from app.http.resources import Resources
 
-KNOWN_SECONDS = 60.0
+KNOWN_SECONDS = 600.0
 KNOWN_MAX = 100_000
 # Where the route leaves the id of the article it counted a view of.
 COUNTED = "akhbar.viewed_article"
@@ -81,7 +87,8 @@ class ViewBeacons:
         if status == 204 and article_id is not None:
             if len(self._known) >= KNOWN_MAX:  # learnt again as they are asked for
                 self._known.clear()
-            self._known[ref] = (article_id, time.monotonic() + KNOWN_SECONDS)
+            lifetime = KNOWN_SECONDS * random.uniform(0.5, 1.0)
+            self._known[ref] = (article_id, time.monotonic() + lifetime)
 
     def _beacon(self, scope: Scope) -> re.Match[str] | None:
         """The path's match, if this is a beacon this middleware may answer."""
