@@ -245,6 +245,19 @@ class TestResponseCache:
 
         assert (after["hit"] - before.get("hit", 0), after["miss"] - before["miss"]) == (1, 1)
 
+    def test_an_entry_lives_at_most_its_lifetime(self, settings: Settings, article_id: int) -> None:
+        # Each entry lives between half the lifetime and all of it: kept at once, made
+        # again once the whole lifetime has passed, though nothing changed.
+        paths = ["/v1/articles", f"/v1/articles/{article_id}", "/v1/categories", "/v1/ticker"]
+        short = settings.model_copy(update={"response_cache_seconds": 1.0})
+        with TestClient(create_app(short)) as client:
+            made = [answered_as(client, path) for path in paths]
+            kept = [answered_as(client, path) for path in paths]
+            time.sleep(1.05)
+            remade = [answered_as(client, path) for path in paths]
+
+        assert (made, kept, remade) == (["miss"] * 4, ["hit"] * 4, ["miss"] * 4)
+
     def test_off_when_its_lifetime_is_zero(self, settings: Settings, article_id: int) -> None:
         off = settings.model_copy(update={"response_cache_seconds": 0})
         with TestClient(create_app(off)) as client:

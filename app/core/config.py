@@ -156,11 +156,12 @@ class Settings(BaseSettings):
     cache_feed: CachePolicy = _policy(60, 120, 60)
     cache_popular: CachePolicy = _policy(60, 60, 30)
     # The response cache of each worker: how long an entry may live at most (writes and
-    # scheduled changes end it sooner; 0 turns the cache off) and how many it keeps. The
+    # scheduled changes end it sooner, so the lifetime bounds only what changes around
+    # the app, by hand in SQL; 0 turns the cache off) and how many it keeps. The
     # bytes bound is the one that matters; the count only caps the bookkeeping of small
     # answers (2,000 held fewer than the articles and comment lists of a small site: the
     # long tail missed on every read).
-    response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    response_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 300.0
     response_cache_entries: Annotated[int, Field(ge=1, le=1_000_000)] = 20_000
     # The bytes a worker's response cache may hold (least recently used go first).
     response_cache_bytes: Annotated[int, Field(ge=1 << 20, le=1 << 34)] = 64 << 20

@@ -16,11 +16,13 @@ contain (``app.http.cache``). This middleware does the rest for every GET answer
   that come with the clock rather than a write (a scheduled article's time, a ticker
   window) end every entry when they come: the next such moment is read from the
   database once, and again whenever a write may have moved it.
-  ``response_cache_seconds`` caps a lifetime.
+  ``response_cache_seconds`` caps a lifetime (each entry lives between half of it and
+  all of it).
 """
 
 import asyncio
 import hashlib
+import random
 import time
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -292,7 +294,7 @@ class ResponseCacheMiddleware:
             entry = Entry.of(
                 start["headers"],
                 body,
-                expires=time.time() + self._seconds,
+                expires=time.time() + self._lifetime(),
                 route=scope.get("route"),
             )
             if keep and len(body) <= self._max_entry_bytes:
@@ -308,6 +310,12 @@ class ResponseCacheMiddleware:
             release_waiters()
             if self._pending.get(key, (None, None))[1] is made:
                 del self._pending[key]
+
+    def _lifetime(self) -> float:
+        """Between half the longest lifetime and all of it, each entry its own: answers made
+        together (a new worker's first seconds) do not all end, and all ask the database
+        again, at the same moment."""
+        return self._seconds * random.uniform(0.5, 1.0)
 
     def _store(self, key: bytes, entry: Entry) -> None:
         """Keep ``entry``, then forget the least recently used until within both bounds."""
