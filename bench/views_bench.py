@@ -48,7 +48,7 @@ from tests.server import server_process  # noqa: E402
 WRK_BEACONS = ROOT / "bench" / "wrk_beacons.lua"
 CONNECTIONS = 128
 ROUNDS = 2
-BEACONS_WARMUP = 6.0
+BEACONS_WARMUP = 6
 
 
 @dataclass
