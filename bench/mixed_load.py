@@ -196,6 +196,10 @@ def measure(
     return result
 
 
+def _unavailable(log: Path) -> int:
+    return log.read_bytes().count(b"database unavailable") if log.exists() else 0
+
+
 def akhbar_runs(
     args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: list[str]
 ) -> tuple[dict[tuple[str, str], Result], dict[tuple[str, str], Result]]:
@@ -227,8 +231,11 @@ def akhbar_runs(
             env |= {"AKHBAR_REDIS_URL": args.redis, "AKHBAR_REDIS_PREFIX": "akhbar-mixed:"}
         for approved in (False, True):
             served_env = {**env, "AKHBAR_COMMENTS_AUTO_APPROVE": str(approved).lower()}
-            server = f"comments {'approved' if approved else 'pending'}"
-            with server_process(url, workers=2, env=served_env) as (base, _process):
+            held = "approved" if approved else "pending"
+            server = f"comments {held}"
+            # The server's log is kept, and the writes refused by it counted per row.
+            log = BENCH_WORK / f"mixed-{'postgresql' if args.postgres else 'sqlite'}-{held}.log"
+            with server_process(url, workers=2, env=served_env, log_path=log) as (base, _process):
                 # A new server's caches are empty: its first seconds of each read are
                 # measured on their own (a deploy, a crash), and fill them for the rows.
                 for read, paths in reads.items():
@@ -250,7 +257,10 @@ def akhbar_runs(
                         writers = [
                             Writer(base, kind, rate / count, ids, token) for _ in range(count)
                         ]
+                        unavailable = _unavailable(log)
                         result = measure(args, wrk_bin, base, paths, writers)
+                        if more := _unavailable(log) - unavailable:
+                            result.writes += f"; log: {more} × database unavailable"
                         results[(read, label)] = result
                         print(
                             f"{read:45s} {label:30s} {result.rps:9,.0f} req/s"

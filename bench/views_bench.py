@@ -42,7 +42,7 @@ from app.core.db import create_db_engine  # noqa: E402
 from app.models import Article  # noqa: E402
 from bench.content import load  # noqa: E402
 from bench.http_bench import ensure_wrk  # noqa: E402
-from bench.mixed_load import READS, Result, database, read_dataset, wrk  # noqa: E402
+from bench.mixed_load import BENCH_WORK, READS, Result, database, read_dataset, wrk  # noqa: E402
 from tests.server import server_process  # noqa: E402
 
 WRK_BEACONS = ROOT / "bench" / "wrk_beacons.lua"
@@ -126,6 +126,11 @@ class Run:
     control: Result
     sent: Sent
     recorded: int
+    lost_flushes: int  # the workers' flushes that failed, their views dropped (in the log)
+
+
+def _lost_flushes(log: Path) -> int:
+    return log.read_bytes().count(b"views not recorded") if log.exists() else 0
 
 
 def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: list[str]) -> dict:
@@ -160,7 +165,10 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
         def measured(paths: list[str]) -> Result:
             return wrk(wrk_bin, base, paths, seconds=args.seconds, connections=args.connections)
 
-        with server_process(url, workers=2, env=env) as (base, _process):
+        # The servers' log is kept: a flush that fails drops the views it held, and says so.
+        log = BENCH_WORK / f"views-{'postgresql' if args.postgres else 'sqlite'}.log"
+        BENCH_WORK.mkdir(parents=True, exist_ok=True)
+        with server_process(url, workers=2, env=env, log_path=log) as (base, _process):
             # Every article's beacons once answered by the route, in both workers: then
             # known there, as a running site's read articles are (app.articles.beacons).
             warm = Beacons(wrk_bin, base, ids_file, args.rate * 6, first_reader, BEACONS_WARMUP)
@@ -168,7 +176,7 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
             for read, paths in reads.items():
                 wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
                 quiet, loaded, control = [], [], []
-                before = counted(served)
+                before, lost_before = counted(served), _lost_flushes(log)
                 sent = Sent()
                 for _round in range(ROUNDS):  # alternated: the machine's drift hits all
                     quiet.append(measured(paths))
@@ -186,7 +194,12 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
                     gets.result()
                 time.sleep(FLUSH_SECONDS * 3)  # what the workers still hold is recorded
                 run = Run(
-                    _mean(quiet), _mean(loaded), _mean(control), sent, counted(served) - before
+                    _mean(quiet),
+                    _mean(loaded),
+                    _mean(control),
+                    sent,
+                    counted(served) - before,
+                    _lost_flushes(log) - lost_before,
                 )
                 results[read] = run
                 print(
@@ -218,7 +231,9 @@ def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict
         "the server no more than a cache hit takes from the reads on this machine. Before the",
         f"rows, beacons for every article for {BEACONS_WARMUP:.0f} s (each article's first"
         " beacons in a worker",
-        "go through the route; then it is known there, as on a running site).",
+        "go through the route; then it is known there, as on a running site). The servers' logs",
+        f"are kept ({BENCH_WORK}/views-*.log): a flush that fails drops the views it held and",
+        'logs it (the "flushes failed" column).',
         "",
         "Command: `.venv/bin/python bench/views_bench.py"
         + (f" --postgres {args.postgres}" if args.postgres else "")
@@ -227,8 +242,8 @@ def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict
         "",
         "| database | reads | req/s alone | req/s with beacons | ratio | with the control |"
         " ratio | p99 ms alone → with beacons | beacons/s sent | answers | views recorded |"
-        " sender CPU µs/beacon |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+        " flushes failed | sender CPU µs/beacon |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for name, results in all_runs.items():
         for read, run in results.items():
@@ -239,7 +254,7 @@ def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict
                 f"{run.loaded.rps / run.quiet.rps:.2f} × | {run.control.rps:,.0f} | "
                 f"{run.control.rps / run.quiet.rps:.2f} × | {run.quiet.p99:.1f} → "
                 f"{run.loaded.p99:.1f} | {sent.sent / sent.seconds:,.0f} | {answers} | "
-                f"{run.recorded:,} | {sent.cpu / sent.sent * 1e6:.0f} |"
+                f"{run.recorded:,} | {run.lost_flushes} | {sent.cpu / sent.sent * 1e6:.0f} |"
             )
     return "\n".join(lines) + "\n"
 
