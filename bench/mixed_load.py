@@ -53,6 +53,7 @@ PEERS = ROOT.parent / "shared" / "bench-peers"
 BENCH_WORK = Path(os.environ.get("BENCH_WORK", "/tmp/peer-bench"))
 DATASET = BENCH_WORK / "dataset.jsonl"
 WRK_PATHS = ROOT / "bench" / "wrk_paths.lua"
+PROBE = ROOT / "bench" / "backend_probe.py"
 DATABASE = "akhbar_bench_mixed"
 READS = ("hot list", "article by slug, every one, random order", "comment lists, random order")
 WRITES = (
@@ -72,6 +73,7 @@ class Result:
     p99: float
     failed: int
     writes: str = ""
+    backends: str = ""  # the slowest answers of PostgreSQL and Redis to bench/backend_probe.py
 
 
 def read_dataset() -> tuple[list[dict], list[str]]:
@@ -182,12 +184,27 @@ def measure(
 ) -> Result:
     """A warm-up, then wrk's measured run while ``writers`` write."""
     wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
+    probe = None
+    if args.postgres and args.redis:
+        backends = ["--postgres", args.postgres, "--redis", args.redis]
+        probe = subprocess.Popen(
+            [sys.executable, str(PROBE), *backends, "--seconds", str(args.seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
     for writer in writers:
         writer.start()
     result = wrk(wrk_bin, base, paths, seconds=args.seconds, connections=args.connections)
     for writer in writers:
         writer.stopping.set()
         writer.join()
+    if probe is not None:
+        out, _ = probe.communicate(timeout=60)
+        found = dict(re.findall(r"(\w+)=(\d+)", out))
+        result.backends = (
+            f"{found['pg_max_ms']} / {found['redis_max_ms']}"
+            f" ({int(found['pg_slow']) + int(found['redis_slow'])} over 50 ms)"
+        )
     if writers:
         refusals = sum((w.refusals for w in writers), Counter[str]())
         refused = ", ".join(f"{n} × {why}" for why, n in refusals.items())
@@ -264,7 +281,7 @@ def akhbar_runs(
                         results[(read, label)] = result
                         print(
                             f"{read:45s} {label:30s} {result.rps:9,.0f} req/s"
-                            f"  p99 {result.p99:7.1f} ms  {result.writes}",
+                            f"  p99 {result.p99:7.1f} ms  {result.writes}  {result.backends}",
                             flush=True,
                         )
     return results, restarts
@@ -364,19 +381,25 @@ def report(
         + (f" --redis {args.redis}" if args.redis else "")
         + "`",
         "",
-        "| database | reads | writes meanwhile | req/s | p50 ms | p99 ms | failed reads | writes |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
+        "The last column: the slowest answer PostgreSQL and Redis gave meanwhile to a probe",
+        "outside the server (bench/backend_probe.py: `SELECT 1` and `PING` every 10 ms), and how",
+        "many answers took over 50 ms: the machine's own stalls, which a read that needs the",
+        "database waits out (runs with --postgres and --redis only).",
+        "",
+        "| database | reads | writes meanwhile | req/s | p50 ms | p99 ms | failed reads | writes |"
+        " PostgreSQL / Redis slowest, ms |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for database_name, results in runs.items():
         for (read, writes), r in results.items():
             lines.append(
                 f"| {database_name} | {read} | {writes} | {r.rps:,.0f} | {r.p50:.2f} | "
-                f"{r.p99:.2f} | {r.failed} | {r.writes} |"
+                f"{r.p99:.2f} | {r.failed} | {r.writes} | {r.backends} |"
             )
     for (name, read), r in peers.items():
         lines.append(
             f"| {name} | {read} | no writes | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | "
-            f"{r.failed} | |"
+            f"{r.failed} | | {r.backends} |"
         )
     lines += ["", "Under writes against the same run without (req/s):", ""]
     for database_name, results in runs.items():

@@ -137,11 +137,21 @@ class ViewCounter:
                 self._pending.append(_View(reader, article_id, now))
 
     def flush(self, engine: Engine) -> int:
-        """Record the views held; how many were first views (and counted)."""
+        """Record the views held; how many were first views (and counted). Views the store
+        failed to record are held again for the next flush (at most ``PENDING_MAX``): a
+        view recorded twice, the store having kept it before it failed, counts once."""
         with self._lock:
             batch, self._pending = self._pending, []
         if not batch:
             return 0
+        try:
+            return self._record_batch(engine, batch)
+        except Exception:
+            with self._lock:
+                self._pending = (batch + self._pending)[:PENDING_MAX]
+            raise
+
+    def _record_batch(self, engine: Engine, batch: list[_View]) -> int:
         with Session(engine) as session:
             salts = {day: self._salt(session, day) for day in {_day(v.at) for v in batch}}
             session.commit()
@@ -195,8 +205,8 @@ async def keep_recording(counter: ViewCounter, engine: Engine) -> None:
 async def _flush(counter: ViewCounter, engine: Engine) -> None:
     try:
         await asyncio.to_thread(counter.flush, engine)
-    except (SQLAlchemyError, ViewsUnavailable) as error:  # those views are lost
-        logger.warning("views not recorded: %s", type(error).__name__)
+    except (SQLAlchemyError, ViewsUnavailable) as error:  # held for the next flush
+        logger.warning("views not recorded yet: %s", type(error).__name__)
 
 
 def _first_seen(insert: Any) -> Any:

@@ -28,7 +28,9 @@ def fan_out(session: Session, *, now: datetime, limit: int = 100) -> int:
         .limit(limit)
     )
     if session.exec(due.limit(1)).first() is None:
-        session.rollback()  # end the read: a write transaction must start afresh
+        # End the read (a write transaction must start afresh) by a commit: at a rollback
+        # psycopg forgets the statements it prepared on the connection (app.core.db.end_read).
+        session.commit()
         return 0
     taken = session.execute(
         update(WebhookEvent)
@@ -68,7 +70,7 @@ def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, limit:
         .limit(limit)
     )
     if session.exec(due.limit(1)).first() is None:
-        session.rollback()
+        session.commit()  # the read ends as fan_out's does
         return []
     claim = secrets.token_hex(8)
     ids = (

@@ -5,9 +5,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from app.articles.views import FLUSH_SECONDS, DatabaseViews, RedisViews, ViewCounter
@@ -167,6 +170,25 @@ def test_windows_move_by_the_hour(
     # The popular list records what its worker holds first.
     assert top("1h", now + timedelta(minutes=31)) == [("first", 3)]
     counter.close()
+
+
+def test_views_the_store_failed_to_record_are_recorded_by_the_next_flush(
+    session: Session, articles: list[Article], tmp_path: Path
+) -> None:
+    counter = DatabaseViews()
+    first = articles[0]
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    for reader in range(3):
+        counter.count(first.id, f"r{reader}", now)  # type: ignore[arg-type]
+    # The store is away (a database that cannot be opened): nothing is recorded, or lost.
+    away = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'views.db'}")
+    with pytest.raises(SQLAlchemyError):
+        counter.flush(away)
+    counter.count(first.id, "r3", now)  # type: ignore[arg-type]
+    engine = session.get_bind()
+    assert counter.flush(engine) == 4  # type: ignore[arg-type]
+    assert counter.flush(engine) == 0  # type: ignore[arg-type]
+    assert [views for _, views in counter.top(session, "1h", now, limit=10)] == [4]
 
 
 def test_popular_is_a_path_of_its_own_not_a_slug(
