@@ -2,6 +2,7 @@
 and the key its limits are counted under."""
 
 from collections.abc import Sequence
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated
 
@@ -44,7 +45,10 @@ def limit_key(address: str, *, ipv6_prefix: int) -> str:
     return address
 
 
+@lru_cache(maxsize=8192)
 def _ip(value: str | None) -> IPv4Address | IPv6Address | None:
+    """The address ``value`` names, if any (parsed once: a request asks it of the same
+    few strings several times, and a site's readers come back)."""
     if not value:
         return None
     try:
