@@ -290,20 +290,27 @@ class DatabaseViews(ViewCounter):
         return salt
 
 
-# Records views: ARGV holds, for each, its digest's key, its time, until when it is held,
-# its hour's key and the article. A view counts unless its reader's digest is held past
-# its time; then it is held (expiring a little later by Redis's own clock). Answers how
-# many counted.
+# Records views. ARGV: how long a digest is held (ms), how long an hour's counts are kept
+# (ms), the keys' prefix, then the views in one string, a line each: "digest time
+# held-until hour article" (one argument, not five a view: encoding thousands of
+# arguments was most of a flush's time). A view counts unless its reader's digest is
+# held past its time; then it is held (expiring a little later by Redis's own clock).
+# Answers how many counted.
 _RECORD = """
-local counted = 0
-for i = 3, #ARGV, 5 do
-  local held = redis.call('GET', ARGV[i])
-  if not held or tonumber(held) <= tonumber(ARGV[i + 1]) then
-    redis.call('SET', ARGV[i], ARGV[i + 2], 'PX', ARGV[1])
-    redis.call('ZINCRBY', ARGV[i + 3], 1, ARGV[i + 4])
-    redis.call('PEXPIRE', ARGV[i + 3], ARGV[2])
+local counted, hours = 0, {}
+local pattern = '(%S+) (%S+) (%S+) (%S+) (%S+)'
+for digest, at, held_until, hour, article in string.gmatch(ARGV[4], pattern) do
+  local seen = ARGV[3] .. 'seen:' .. digest
+  local held = redis.call('GET', seen)
+  if not held or tonumber(held) <= tonumber(at) then
+    redis.call('SET', seen, held_until, 'PX', ARGV[1])
+    redis.call('ZINCRBY', ARGV[3] .. hour, 1, article)
+    hours[hour] = true
     counted = counted + 1
   end
+end
+for hour in pairs(hours) do
+  redis.call('PEXPIRE', ARGV[3] .. hour, ARGV[2])
 end
 return counted
 """
@@ -317,15 +324,15 @@ class RedisViews(ViewCounter):
         self._record_views = self._redis.register_script(_RECORD)
 
     def _record(self, session: Session, views: dict[str, _View]) -> int:
-        arguments: list[str | int] = [_ms(DEDUPE), _ms(KEPT)]
+        hours: dict[datetime, str] = {}
+        lines = []
         for digest, view in views.items():
-            arguments += [
-                f"{self._prefix}seen:{digest}",
-                repr(view.at.timestamp()),
-                repr((view.at + DEDUPE).timestamp()),
-                self._hour_key(hour_of(view.at)),
-                str(view.article_id),
-            ]
+            hour = hour_of(view.at)
+            if hour not in hours:
+                hours[hour] = self._hour(hour)
+            at, held_until = view.at.timestamp(), (view.at + DEDUPE).timestamp()
+            lines.append(f"{digest} {at!r} {held_until!r} {hours[hour]} {view.article_id}")
+        arguments: list[str | int] = [_ms(DEDUPE), _ms(KEPT), self._prefix, "\n".join(lines)]
         with _answering():
             return int(self._record_views(args=arguments))
 
@@ -350,7 +357,11 @@ class RedisViews(ViewCounter):
         self._redis.close()
 
     def _hour_key(self, hour: datetime) -> str:
-        return f"{self._prefix}{hour:%Y%m%d%H}"
+        return f"{self._prefix}{self._hour(hour)}"
+
+    @staticmethod
+    def _hour(hour: datetime) -> str:
+        return f"{hour:%Y%m%d%H}"
 
     def _shared_salt(self, session: Session, day: str, offered: str) -> str:
         key = f"{self._prefix}salt:{day}"
