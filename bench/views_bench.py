@@ -48,7 +48,10 @@ from tests.server import server_process  # noqa: E402
 WRK_BEACONS = ROOT / "bench" / "wrk_beacons.lua"
 CONNECTIONS = 128
 ROUNDS = 2
-BEACONS_WARMUP = 6
+# Before the rows: rounds of beacons for every article, each from a new wrk whose
+# connections the workers accept anew (a first round's often all land on one worker).
+BEACONS_WARMUP = 3
+WARMUP_ROUNDS = 4
 
 
 @dataclass
@@ -171,8 +174,10 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
         with server_process(url, workers=2, env=env, log_path=log) as (base, _process):
             # Every article's beacons once answered by the route, in both workers: then
             # known there, as a running site's read articles are (app.articles.beacons).
-            warm = Beacons(wrk_bin, base, ids_file, args.rate * 6, first_reader, BEACONS_WARMUP)
-            warm.result()
+            for _round in range(WARMUP_ROUNDS):
+                first_reader += 2_000_000
+                warm = Beacons(wrk_bin, base, ids_file, args.rate * 6, first_reader, BEACONS_WARMUP)
+                warm.result()
             for read, paths in reads.items():
                 wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
                 quiet, loaded, control = [], [], []
@@ -229,9 +234,11 @@ def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict
         "the same 2 cores: its CPU per beacon is in the last column. The control is the same",
         "sender at the same rate asking for the cached hot list instead: what a load that costs",
         "the server no more than a cache hit takes from the reads on this machine. Before the",
-        f"rows, beacons for every article for {BEACONS_WARMUP:.0f} s (each article's first"
-        " beacons in a worker",
-        "go through the route; then it is known there, as on a running site). The servers' logs",
+        f"rows, beacons for every article in {WARMUP_ROUNDS} rounds of {BEACONS_WARMUP} s, each on"
+        " new connections",
+        "(a first round's are often all accepted by one worker): each article's first beacons in",
+        "a worker go through the route; then it is known there, as on a running site. The",
+        "servers' logs",
         f'are kept ({BENCH_WORK}/views-*.log): a flush that fails logs it (the "flushes failed"',
         "column) and holds its views for the next.",
         "",
