@@ -178,6 +178,7 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
                 first_reader += 2_000_000
                 warm = Beacons(wrk_bin, base, ids_file, args.rate * 6, first_reader, BEACONS_WARMUP)
                 warm.result()
+            time.sleep(FLUSH_SECONDS * 3)  # their views recorded before the first row counts
             for read, paths in reads.items():
                 wrk(wrk_bin, base, paths, seconds=args.warmup, connections=args.connections)
                 quiet, loaded, control = [], [], []
