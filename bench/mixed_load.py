@@ -54,6 +54,7 @@ BENCH_WORK = Path(os.environ.get("BENCH_WORK", "/tmp/peer-bench"))
 DATASET = BENCH_WORK / "dataset.jsonl"
 WRK_PATHS = ROOT / "bench" / "wrk_paths.lua"
 PROBE = ROOT / "bench" / "backend_probe.py"
+UNAVAILABLE = b"database unavailable"
 DATABASE = "akhbar_bench_mixed"
 READS = ("hot list", "article by slug, every one, random order", "comment lists, random order")
 WRITES = (
@@ -213,8 +214,9 @@ def measure(
     return result
 
 
-def _unavailable(log: Path) -> int:
-    return log.read_bytes().count(b"database unavailable") if log.exists() else 0
+def log_count(log: Path, line: bytes) -> int:
+    """How many times a server's kept log says ``line`` (0 before it exists)."""
+    return log.read_bytes().count(line) if log.exists() else 0
 
 
 def akhbar_runs(
@@ -274,9 +276,9 @@ def akhbar_runs(
                         writers = [
                             Writer(base, kind, rate / count, ids, token) for _ in range(count)
                         ]
-                        unavailable = _unavailable(log)
+                        unavailable = log_count(log, UNAVAILABLE)
                         result = measure(args, wrk_bin, base, paths, writers)
-                        if more := _unavailable(log) - unavailable:
+                        if more := log_count(log, UNAVAILABLE) - unavailable:
                             result.writes += f"; log: {more} × database unavailable"
                         results[(read, label)] = result
                         print(

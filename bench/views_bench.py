@@ -42,7 +42,15 @@ from app.core.db import create_db_engine  # noqa: E402
 from app.models import Article  # noqa: E402
 from bench.content import load  # noqa: E402
 from bench.http_bench import ensure_wrk  # noqa: E402
-from bench.mixed_load import BENCH_WORK, READS, Result, database, read_dataset, wrk  # noqa: E402
+from bench.mixed_load import (  # noqa: E402
+    BENCH_WORK,
+    READS,
+    Result,
+    database,
+    log_count,
+    read_dataset,
+    wrk,
+)
 from tests.server import server_process  # noqa: E402
 
 WRK_BEACONS = ROOT / "bench" / "wrk_beacons.lua"
@@ -133,7 +141,7 @@ class Run:
 
 
 def _failed_flushes(log: Path) -> int:
-    return log.read_bytes().count(b"views not recorded") if log.exists() else 0
+    return log_count(log, b"views not recorded")
 
 
 def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: list[str]) -> dict:
