@@ -15,8 +15,8 @@ an article a worker knows are answered before the framework (app.articles.beacon
 """
 
 import asyncio
-import hashlib
 import hmac
+import json
 import logging
 import re
 import secrets
@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import redis
-from sqlalchemy import Engine, bindparam, delete, func, select
+from sqlalchemy import Engine, Integer, String, bindparam, cast, delete, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -38,6 +38,7 @@ from sqlmodel import Session
 from app.articles import reads, service
 from app.articles.schemas import ArticleFilters, PopularQuery, PublicArticle
 from app.core.config import Settings
+from app.core.db import UTCDateTime
 from app.core.errors import AkhbarError
 from app.http.limits import MemoryLimiter
 from app.models import metadata
@@ -103,7 +104,7 @@ def window_start(window: str, now: datetime) -> datetime:
 
 
 def _digest(salt: str, reader: str, article_id: int) -> str:
-    return hmac.new(salt.encode(), f"{reader}\n{article_id}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(salt.encode(), f"{reader}\n{article_id}".encode(), "sha256").hex()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,31 +210,54 @@ async def _flush(counter: ViewCounter, engine: Engine) -> None:
         logger.warning("views not recorded yet: %s", type(error).__name__)
 
 
-def _first_seen(insert: Any) -> Any:
-    """Hold each digest (``until``) unless it is held past ``now``; the digests held now."""
-    return (
-        insert(_SEEN)
-        .values(digest=bindparam("digest"), until=bindparam("until"))
-        .on_conflict_do_update(
-            index_elements=["digest"],
-            set_={"until": insert(_SEEN).excluded.until},
-            where=_SEEN.c.until <= bindparam("now"),  # a view after the window counts again
-        )
-        .returning(_SEEN.c.digest)
+# Each statement reads its rows from one JSON array, a parameter, with the database's own
+# function (a batch's hundreds of rows as one string, not as parameters processed one by
+# one in Python while the worker's event loop waits for the interpreter).
+_ELEMENTS: dict[str, Any] = {
+    "sqlite": lambda name: func.json_each(bindparam(name, type_=String)),
+    "postgresql": lambda name: func.json_array_elements_text(
+        cast(bindparam(name, type_=String), postgresql.JSON)
+    ),
+}
+
+
+def _first_seen(insert: Any, elements: Any) -> Any:
+    """Hold each digest in the array ``digests`` until ``until``, unless it is held past
+    ``now``; the digests held now (the first views)."""
+    digests = elements("digests").table_valued("value")
+    statement = insert(_SEEN).from_select(
+        ["digest", "until"],
+        select(digests.c.value, bindparam("until", type_=UTCDateTime)).where(true()),
     )
+    return statement.on_conflict_do_update(
+        index_elements=["digest"],
+        set_={"until": statement.excluded.until},
+        where=_SEEN.c.until <= bindparam("now", type_=UTCDateTime),  # a view after the window
+    ).returning(_SEEN.c.digest)
 
 
-def _add_views(insert: Any) -> Any:
-    return insert(_COUNTS).on_conflict_do_update(
+def _add_views(insert: Any, elements: Any) -> Any:
+    """Add to ``hour``'s counts a view of each article id in the array ``articles`` (an id
+    once per view); the ids of the articles that still exist (counted)."""
+    viewed = elements("articles").table_valued("value")
+    article_id = cast(viewed.c.value, Integer)
+    statement = insert(_COUNTS).from_select(
+        ["article_id", "hour", "views"],
+        select(_ARTICLES.c.id, bindparam("hour", type_=UTCDateTime), func.count())
+        .select_from(viewed.join(_ARTICLES, _ARTICLES.c.id == article_id))
+        .where(true())
+        .group_by(_ARTICLES.c.id),
+    )
+    return statement.on_conflict_do_update(
         index_elements=["article_id", "hour"],
-        set_={"views": _COUNTS.c.views + insert(_COUNTS).excluded.views},
-    )
+        set_={"views": _COUNTS.c.views + statement.excluded.views},
+    ).returning(_COUNTS.c.article_id)
 
 
-# INSERT with ON CONFLICT, in each database's dialect.
+# INSERT ... SELECT with ON CONFLICT, in each database's dialect.
 _DIALECTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-_FIRST_SEEN = {name: _first_seen(insert) for name, insert in _DIALECTS.items()}
-_ADD_VIEWS = {name: _add_views(insert) for name, insert in _DIALECTS.items()}
+_FIRST_SEEN = {name: _first_seen(insert, _ELEMENTS[name]) for name, insert in _DIALECTS.items()}
+_ADD_VIEWS = {name: _add_views(insert, _ELEMENTS[name]) for name, insert in _DIALECTS.items()}
 
 
 class DatabaseViews(ViewCounter):
@@ -243,27 +267,32 @@ class DatabaseViews(ViewCounter):
 
     def _record(self, session: Session, views: dict[str, _View]) -> int:
         seen, counts = _SEEN, _COUNTS
+        dialect = session.get_bind().dialect.name
+        # Each digest is held for the window from the batch's last view (a moment longer
+        # than from its own: at most the time views wait to be recorded).
         now = max(view.at for view in views.values())
-        rows = [{"digest": d, "until": v.at + DEDUPE, "now": now} for d, v in views.items()]
-        # One statement, compiled once, for every batch (sent as multi-row VALUES).
-        first = session.execute(_FIRST_SEEN[session.get_bind().dialect.name], rows).scalars()
-        hours = Counter((views[d].article_id, hour_of(views[d].at)) for d in first)
-        # An article purged since its view was sent has nothing to count it under.
-        ids = {article_id for article_id, _ in hours}
-        kept = set(session.execute(select(_ARTICLES.c.id).where(_ARTICLES.c.id.in_(ids))).scalars())
-        hours = Counter({key: n for key, n in hours.items() if key[0] in kept})
-        if not hours:
+        first = session.execute(
+            _FIRST_SEEN[dialect],
+            {"digests": json.dumps(list(views)), "until": now + DEDUPE, "now": now},
+        ).scalars()
+        hours: dict[datetime, Counter[int]] = {}
+        for digest in first:
+            view = views[digest]
+            hours.setdefault(hour_of(view.at), Counter())[view.article_id] += 1
+        counted = 0
+        for hour, articles in hours.items():
+            # An article purged since its view was sent has nothing to count it under.
+            ids = json.dumps(list(articles.elements()))
+            kept = session.execute(_ADD_VIEWS[dialect], {"hour": hour, "articles": ids})
+            counted += sum(articles[article_id] for article_id in kept.scalars())
+        if not counted:
             return 0
-        session.execute(
-            _ADD_VIEWS[session.get_bind().dialect.name],
-            [{"article_id": a, "hour": h, "views": n} for (a, h), n in hours.items()],
-        )
-        before, self._counted = self._counted, self._counted + hours.total()
+        before, self._counted = self._counted, self._counted + counted
         if before // _PRUNE_EVERY != self._counted // _PRUNE_EVERY:
             session.execute(delete(seen).where(seen.c.until <= now))
             session.execute(delete(counts).where(counts.c.hour < now - KEPT))
             session.execute(delete(_SALTS).where(_SALTS.c.day < _day(now - timedelta(days=2))))
-        return hours.total()
+        return counted
 
     def _top(
         self, session: Session, window: str, now: datetime, limit: int

@@ -191,6 +191,24 @@ def test_views_the_store_failed_to_record_are_recorded_by_the_next_flush(
     assert [views for _, views in counter.top(session, "1h", now, limit=10)] == [4]
 
 
+def test_views_of_an_article_purged_before_they_are_recorded_count_nothing(
+    session: Session, articles: list[Article]
+) -> None:
+    counter = DatabaseViews()
+    first, second, _ = articles
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    for reader in range(3):
+        counter.count(first.id, f"r{reader}", now)  # type: ignore[arg-type]
+        counter.count(second.id, f"r{reader}", now)  # type: ignore[arg-type]
+    counter.count(second.id, "r3", now - timedelta(hours=2))  # type: ignore[arg-type]
+    session.delete(first)
+    session.commit()
+    # The views of the one still there are counted, each under its hour.
+    assert counter.flush(session.get_bind()) == 4  # type: ignore[arg-type]
+    assert counter.top(session, "1h", now, limit=10) == [(second.id, 3)]
+    assert counter.top(session, "24h", now, limit=10) == [(second.id, 4)]
+
+
 def test_popular_is_a_path_of_its_own_not_a_slug(
     client: TestClient, session: Session, articles: list[Article]
 ) -> None:
