@@ -30,7 +30,18 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import redis
-from sqlalchemy import Engine, Integer, String, bindparam, cast, delete, func, select, true
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -103,8 +114,8 @@ def window_start(window: str, now: datetime) -> datetime:
     return hour_of(now) - timedelta(hours=WINDOW_HOURS[window])
 
 
-def _digest(salt: str, reader: str, article_id: int) -> str:
-    return hmac.digest(salt.encode(), f"{reader}\n{article_id}".encode(), "sha256").hex()
+def _digest(salt: str, reader: str, article_id: int) -> bytes:
+    return hmac.digest(salt.encode(), f"{reader}\n{article_id}".encode(), "sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +168,10 @@ class ViewCounter:
             salts = {day: self._salt(session, day) for day in {_day(v.at) for v in batch}}
             session.commit()
             # One per reader and article (the first), each as its digest.
-            views = {_digest(salts[_day(v.at)], v.reader, v.article_id): v for v in reversed(batch)}
+            views = {
+                self._key(_digest(salts[_day(v.at)], v.reader, v.article_id)): v
+                for v in reversed(batch)
+            }
             counted = self._record(session, views)
             session.commit()
         return counted
@@ -173,7 +187,13 @@ class ViewCounter:
     def close(self) -> None:
         pass
 
-    def _record(self, session: Session, views: dict[str, _View]) -> int:
+    @staticmethod
+    def _key(digest: bytes) -> Any:
+        """How the store keeps a reader's digest (HMAC-SHA256) of an article."""
+        raise NotImplementedError
+
+    def _record(self, session: Session, views: dict[Any, _View]) -> int:
+        """Record ``views`` (by key): how many were first views."""
         raise NotImplementedError
 
     def _top(
@@ -227,7 +247,9 @@ def _first_seen(insert: Any, elements: Any) -> Any:
     digests = elements("digests").table_valued("value")
     statement = insert(_SEEN).from_select(
         ["digest", "until"],
-        select(digests.c.value, bindparam("until", type_=UTCDateTime)).where(true()),
+        select(cast(digests.c.value, BigInteger), bindparam("until", type_=UTCDateTime)).where(
+            true()
+        ),
     )
     return statement.on_conflict_do_update(
         index_elements=["digest"],
@@ -265,7 +287,12 @@ class DatabaseViews(ViewCounter):
         super().__init__()
         self._counted = 0
 
-    def _record(self, session: Session, views: dict[str, _View]) -> int:
+    @staticmethod
+    def _key(digest: bytes) -> int:
+        # 64 bits: the table's own key on SQLite (app.models.views).
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _record(self, session: Session, views: dict[Any, _View]) -> int:
         seen, counts = _SEEN, _COUNTS
         dialect = session.get_bind().dialect.name
         # Each digest is held for the window from the batch's last view (a moment longer
@@ -352,7 +379,11 @@ class RedisViews(ViewCounter):
         self._prefix = f"{prefix}views:"
         self._record_views = self._redis.register_script(_RECORD)
 
-    def _record(self, session: Session, views: dict[str, _View]) -> int:
+    @staticmethod
+    def _key(digest: bytes) -> str:
+        return digest.hex()
+
+    def _record(self, session: Session, views: dict[Any, _View]) -> int:
         hours: dict[datetime, str] = {}
         lines = []
         for digest, view in views.items():

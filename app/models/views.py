@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -19,15 +19,20 @@ class ArticleViewCount(SQLModel, table=True):
     views: int = 0
 
 
+# A signed 64-bit number: on SQLite the table's own key (INTEGER PRIMARY KEY), so that
+# recording a view writes one tree, not a table and an index of long text beside it.
+DIGEST = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class ArticleViewSeen(SQLModel, table=True):
     """A view counted lately: a keyed digest of the reader and the article (never the
-    address or the user agent), kept until ``until`` so that the reader's next views of
-    the article within the dedupe window count nothing."""
+    address or the user agent; 64 bits of an HMAC-SHA256), kept until ``until`` so that
+    the reader's next views of the article within the dedupe window count nothing."""
 
     __tablename__ = "article_view_seen"
     __table_args__ = (Index(None, "until"),)
 
-    digest: str = Field(max_length=64, primary_key=True)
+    digest: int = Field(sa_type=DIGEST, primary_key=True, sa_column_kwargs={"autoincrement": False})
     until: datetime = Field(sa_type=UTCDateTime)
 
 
