@@ -231,8 +231,8 @@ async def _flush(counter: ViewCounter, engine: Engine) -> None:
 
 
 # Each statement reads its rows from one JSON array, a parameter, with the database's own
-# function (a batch's hundreds of rows as one string, not as parameters processed one by
-# one in Python while the worker's event loop waits for the interpreter).
+# function: a batch's hundreds of rows as one string, not as hundreds of parameters that
+# SQLAlchemy processes one by one in Python (most of a flush's Python time, before).
 _ELEMENTS: dict[str, Any] = {
     "sqlite": lambda name: func.json_each(bindparam(name, type_=String)),
     "postgresql": lambda name: func.json_array_elements_text(
