@@ -8,7 +8,8 @@ is kept only for the dedupe window (SECURITY.md).
 
 Counts live in Redis when it is configured (a sorted set per hour, kept 8 days; the
 dedupe digests as keys that expire), in the database otherwise (``article_view_count``,
-``article_view_seen``, ``view_salt``). Either way a worker holds the views it is sent
+``article_view_seen``, ``view_salt``); on a SQLite file, the dedupe digests are in a
+file beside it that the machine's workers share (app.articles.seen). Either way a worker holds the views it is sent
 for ``FLUSH_SECONDS`` and records them together, in one write that also decides which
 are first views; a view announces nothing: no cached answer ends for it. The beacons of
 an article a worker knows are answered before the framework (app.articles.beacons).
@@ -22,11 +23,12 @@ import re
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import redis
@@ -48,6 +50,7 @@ from sqlmodel import Session
 
 from app.articles import reads, service
 from app.articles.schemas import ArticleFilters, PopularQuery, PublicArticle
+from app.articles.seen import SLOT_BITS, SeenFile
 from app.core.config import Settings
 from app.core.db import UTCDateTime
 from app.core.errors import AkhbarError
@@ -293,15 +296,15 @@ class DatabaseViews(ViewCounter):
         return int.from_bytes(digest[:8], "big", signed=True)
 
     def _record(self, session: Session, views: dict[Any, _View]) -> int:
+        now = max(view.at for view in views.values())
+        return self._count(session, views, self._first_views(session, views, now), now)
+
+    def _count(
+        self, session: Session, views: dict[int, _View], first: Iterable[int], now: datetime
+    ) -> int:
+        """Count the ``first`` of ``views`` under their hours: how many counted."""
         seen, counts = _SEEN, _COUNTS
         dialect = session.get_bind().dialect.name
-        # Each digest is held for the window from the batch's last view (a moment longer
-        # than from its own: at most the time views wait to be recorded).
-        now = max(view.at for view in views.values())
-        first = session.execute(
-            _FIRST_SEEN[dialect],
-            {"digests": json.dumps(list(views)), "until": now + DEDUPE, "now": now},
-        ).scalars()
         hours: dict[datetime, Counter[int]] = {}
         for digest in first:
             view = views[digest]
@@ -320,6 +323,17 @@ class DatabaseViews(ViewCounter):
             session.execute(delete(counts).where(counts.c.hour < now - KEPT))
             session.execute(delete(_SALTS).where(_SALTS.c.day < _day(now - timedelta(days=2))))
         return counted
+
+    def _first_views(
+        self, session: Session, views: dict[int, _View], now: datetime
+    ) -> Iterable[int]:
+        """The digests of ``views`` not held within the window, now held."""
+        # Each digest is held for the window from the batch's last view (a moment longer
+        # than from its own: at most the time views wait to be recorded).
+        return session.execute(
+            _FIRST_SEEN[session.get_bind().dialect.name],
+            {"digests": json.dumps(list(views)), "until": now + DEDUPE, "now": now},
+        ).scalars()
 
     def _top(
         self, session: Session, window: str, now: datetime, limit: int
@@ -344,6 +358,33 @@ class DatabaseViews(ViewCounter):
         )
         salt: str = session.execute(select(table.c.salt).where(table.c.day == day)).scalar_one()
         return salt
+
+
+class SqliteViews(DatabaseViews):
+    """On a SQLite file: the counts in the database, the digests in a file beside it that
+    all the machine's workers map (app.articles.seen), the database's table only for what
+    that file cannot hold."""
+
+    def __init__(self, path: Path, *, slot_bits: int = SLOT_BITS) -> None:
+        super().__init__()
+        self.seen = SeenFile(path, window_seconds=int(DEDUPE.total_seconds()), slot_bits=slot_bits)
+
+    def _record(self, session: Session, views: dict[Any, _View]) -> int:
+        now = max(view.at for view in views.values())
+        times = ((digest, view.at.timestamp()) for digest, view in views.items())
+        # Recorded with the file locked: the digests stay held only if the database
+        # recorded their views.
+        with self.seen.first(times, now.timestamp()) as (unseen, overflowed):
+            if overflowed:  # the database decides for what the file has not seen
+                first = self._first_views(session, {d: views[d] for d in unseen}, now)
+            else:
+                first = unseen
+            counted = self._count(session, views, first, now)
+            session.commit()
+        return counted
+
+    def close(self) -> None:
+        self.seen.close()
 
 
 # Records views. ARGV: how long a digest is held (ms), how long an hour's counts are kept
@@ -455,4 +496,7 @@ def most_read(
 def create_view_counter(settings: Settings) -> ViewCounter:
     if settings.redis_url:
         return RedisViews(settings.redis_url, prefix=settings.redis_prefix)
+    database = settings.sqlalchemy_url.database
+    if settings.is_sqlite and database and database != ":memory:":
+        return SqliteViews(Path(f"{database}-views"))
     return DatabaseViews()

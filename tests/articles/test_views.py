@@ -8,18 +8,26 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from app.articles.views import FLUSH_SECONDS, DatabaseViews, RedisViews, ViewCounter
+from app.articles.views import (
+    FLUSH_SECONDS,
+    RedisViews,
+    SqliteViews,
+    ViewCounter,
+    create_view_counter,
+)
 from app.core.config import Settings
 from app.main import create_app
 from app.models import Article, ArticleViewSeen, ViewSalt
 from tests.conftest import REDIS_URL
 from tests.factories import make_article, make_category, make_token
+from tests.server import running_server
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Firefox/133.0"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1"
@@ -74,6 +82,10 @@ def view(client: TestClient, article_id: int, reader: str = "203.0.113.7", **hea
     return response.status_code
 
 
+def seen_file(settings: Settings) -> Path:
+    return Path(f"{settings.sqlalchemy_url.database}-views")
+
+
 def popular(client: TestClient, **params: object) -> list[tuple[str, int]]:
     response = client.get("/v1/articles/popular", params=params)
     assert response.status_code == 200, response.text
@@ -123,19 +135,32 @@ def test_drafts_unknown_and_deleted_articles_are_not_counted(
 
 
 def test_nothing_about_a_reader_is_stored_but_a_keyed_digest(
-    views_client: TestClient, session: Session, store: str, articles: list[Article]
+    views_client: TestClient,
+    settings: Settings,
+    session: Session,
+    store: str,
+    articles: list[Article],
 ) -> None:
     assert view(views_client, articles[0].id, "203.0.113.77") == 204  # type: ignore[arg-type]
     if store == "database":
         # Held by the worker a moment, then recorded without anyone asking.
         time.sleep(FLUSH_SECONDS * 4)
-        [seen] = session.exec(select(ArticleViewSeen)).all()
         [salt] = session.exec(select(ViewSalt)).all()
         assert salt.day == datetime.now(UTC).date().isoformat()
         # The first 64 bits of HMAC-SHA256, under the day's key, of the reader and article.
         reader = f"203.0.113.77\n{BROWSER}\n{articles[0].id}".encode()
         keyed = hmac.digest(salt.salt.encode(), reader, "sha256")
-        assert seen.digest == int.from_bytes(keyed[:8], "big", signed=True)
+        digest = int.from_bytes(keyed[:8], "big", signed=True)
+        stored = session.exec(select(ArticleViewSeen.digest)).all()
+        if settings.is_sqlite:
+            # In the file beside the database that the workers share (app.articles.seen).
+            held = seen_file(settings).read_bytes()
+            assert stored == []
+            assert held.count(digest.to_bytes(8, "little", signed=True)) == 1
+            assert b"203.0.113.77" not in held
+            assert BROWSER.encode() not in held
+        else:
+            assert stored == [digest]
 
 
 @pytest.mark.parametrize("kind", STORES)
@@ -145,7 +170,7 @@ def test_windows_move_by_the_hour(
     counter: ViewCounter = (
         RedisViews(REDIS_URL, prefix=f"akhbar-test-window-{id(session)}:")
         if kind == "redis"
-        else DatabaseViews()
+        else create_view_counter(settings)
     )
     now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
     first, second, _ = articles
@@ -178,9 +203,9 @@ def test_windows_move_by_the_hour(
 
 
 def test_views_the_store_failed_to_record_are_recorded_by_the_next_flush(
-    session: Session, articles: list[Article], tmp_path: Path
+    settings: Settings, session: Session, articles: list[Article], tmp_path: Path
 ) -> None:
-    counter = DatabaseViews()
+    counter = create_view_counter(settings)
     first = articles[0]
     now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
     for reader in range(3):
@@ -189,17 +214,24 @@ def test_views_the_store_failed_to_record_are_recorded_by_the_next_flush(
     away = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'views.db'}")
     with pytest.raises(SQLAlchemyError):
         counter.flush(away)
+    # A database that fails half way, once the readers are known (here, with no table for
+    # the counts): nothing is counted, and the readers are not held as seen either.
+    broken = create_engine(f"sqlite:///{tmp_path / 'broken.db'}")
+    ViewSalt.__table__.create(broken)  # type: ignore[attr-defined]
+    with pytest.raises(SQLAlchemyError):
+        counter.flush(broken)
     counter.count(first.id, "r3", now)  # type: ignore[arg-type]
     engine = session.get_bind()
     assert counter.flush(engine) == 4  # type: ignore[arg-type]
     assert counter.flush(engine) == 0  # type: ignore[arg-type]
     assert [views for _, views in counter.top(session, "1h", now, limit=10)] == [4]
+    counter.close()
 
 
 def test_views_of_an_article_purged_before_they_are_recorded_count_nothing(
-    session: Session, articles: list[Article]
+    settings: Settings, session: Session, articles: list[Article]
 ) -> None:
-    counter = DatabaseViews()
+    counter = create_view_counter(settings)
     first, second, _ = articles
     now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
     for reader in range(3):
@@ -212,6 +244,7 @@ def test_views_of_an_article_purged_before_they_are_recorded_count_nothing(
     assert counter.flush(session.get_bind()) == 4  # type: ignore[arg-type]
     assert counter.top(session, "1h", now, limit=10) == [(second.id, 3)]
     assert counter.top(session, "24h", now, limit=10) == [(second.id, 4)]
+    counter.close()
 
 
 def test_popular_is_a_path_of_its_own_not_a_slug(
@@ -253,3 +286,110 @@ def test_a_known_article_s_beacons_are_answered_as_the_route_answers(
         'akhbar_http_requests_total{method="POST",route="/v1/articles/{ref}/views",status="204"}'
         " 5.0" in metrics
     )
+
+
+def sqlite_only(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("the shared file of readers seen is SQLite's (PostgreSQL keeps a table)")
+
+
+def test_the_workers_on_one_sqlite_file_share_the_readers_they_have_seen(
+    settings: Settings, session: Session, articles: list[Article]
+) -> None:
+    sqlite_only(settings)
+    # Two workers: each maps the file beside the database on its own.
+    one, two = create_view_counter(settings), create_view_counter(settings)
+    first = articles[0]
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    engine = session.get_bind()
+    one.count(first.id, "r1", now)  # type: ignore[arg-type]
+    assert one.flush(engine) == 1  # type: ignore[arg-type]
+    two.count(first.id, "r1", now + timedelta(minutes=1))  # type: ignore[arg-type]
+    two.count(first.id, "r2", now + timedelta(minutes=1))  # type: ignore[arg-type]
+    assert two.flush(engine) == 1  # type: ignore[arg-type]
+    one.count(first.id, "r2", now + timedelta(minutes=2))  # type: ignore[arg-type]
+    assert one.flush(engine) == 0  # type: ignore[arg-type]
+    assert one.top(session, "1h", now, limit=10) == [(first.id, 2)]
+    assert session.exec(select(ArticleViewSeen)).all() == []
+    one.close()
+    two.close()
+
+
+def test_a_reader_seen_is_forgotten_two_windows_after(
+    settings: Settings, session: Session, articles: list[Article]
+) -> None:
+    sqlite_only(settings)
+    counter = create_view_counter(settings)
+    first, second, _ = articles
+    engine = session.get_bind()
+    start = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)  # a window begins (UTC, 30 minutes)
+    counter.count(first.id, "r1", start + timedelta(minutes=29))  # type: ignore[arg-type]
+    assert counter.flush(engine) == 1  # type: ignore[arg-type]
+    [salt] = session.exec(select(ViewSalt)).all()
+    keyed = hmac.digest(salt.salt.encode(), f"r1\n{first.id}".encode(), "sha256")
+    digest = keyed[:8][::-1]  # as the file keeps it: 64 bits, little-endian
+    assert seen_file(settings).read_bytes().count(digest) == 1
+    # In the next window, still there: seen until 30 minutes after the view.
+    counter.count(first.id, "r1", start + timedelta(minutes=58))  # type: ignore[arg-type]
+    assert counter.flush(engine) == 0  # type: ignore[arg-type]
+    counter.count(second.id, "r2", start + timedelta(minutes=59))  # type: ignore[arg-type]
+    assert counter.flush(engine) == 1  # type: ignore[arg-type]
+    assert seen_file(settings).read_bytes().count(digest) == 1
+    # Two windows after its own began, the first window's readers are gone from the file.
+    counter.count(second.id, "r2", start + timedelta(minutes=60))  # type: ignore[arg-type]
+    assert counter.flush(engine) == 0  # type: ignore[arg-type]
+    assert seen_file(settings).read_bytes().count(digest) == 0
+    counter.close()
+
+
+def test_readers_a_full_file_cannot_hold_are_held_by_the_database(
+    settings: Settings, session: Session, articles: list[Article]
+) -> None:
+    sqlite_only(settings)
+    # 16 slots a table, of which 12 are used at most.
+    counter = SqliteViews(seen_file(settings), slot_bits=4)
+    first = articles[0]
+    engine = session.get_bind()
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    for reader in range(20):
+        counter.count(first.id, f"r{reader}", now)  # type: ignore[arg-type]
+    assert counter.flush(engine) == 20  # type: ignore[arg-type]
+    # The database decided for all (the file overflowed), and holds them all.
+    assert len(session.exec(select(ArticleViewSeen)).all()) == 20
+    for minutes in (1, 35):  # in this window, and in the next: the file overflowed
+        for reader in range(20):
+            counter.count(first.id, f"r{reader}", now + timedelta(minutes=minutes))  # type: ignore[arg-type]
+        assert counter.flush(engine) == 20 * (minutes > 30)  # type: ignore[arg-type]
+    assert counter.top(session, "1h", now + timedelta(minutes=35), limit=10) == [(first.id, 40)]
+    counter.close()
+
+
+def test_a_file_of_another_kind_where_the_readers_go_is_replaced(
+    settings: Settings, session: Session, articles: list[Article]
+) -> None:
+    sqlite_only(settings)
+    seen_file(settings).write_bytes(b"not a file of readers seen")
+    counter = create_view_counter(settings)
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    counter.count(articles[0].id, "r1", now)  # type: ignore[arg-type]
+    counter.count(articles[0].id, "r1", now)  # type: ignore[arg-type]
+    assert counter.flush(session.get_bind()) == 1  # type: ignore[arg-type]
+    assert seen_file(settings).read_bytes().startswith(b"AKHBSEEN")
+    counter.close()
+
+
+def test_a_reader_counts_once_whichever_worker_of_a_server_it_reaches(
+    settings: Settings, articles: list[Article]
+) -> None:
+    env = {"AKHBAR_TRUSTED_PROXIES": "127.0.0.1/32"}
+    with running_server(settings.database_url, workers=2, env=env) as base_url:
+        for attempt in range(40):  # each on a new connection, accepted by either worker
+            reader = "203.0.113.9" if attempt % 2 else f"198.51.100.{attempt}"
+            answer = httpx.post(
+                f"{base_url}/v1/articles/{articles[0].id}/views",
+                headers={"User-Agent": BROWSER, "X-Forwarded-For": reader},
+            )
+            assert answer.status_code == 204
+        time.sleep(FLUSH_SECONDS * 4)  # each worker records what it holds
+        listed = httpx.get(f"{base_url}/v1/articles/popular").json()["data"]
+    assert [(item["id"], item["views"]) for item in listed] == [(articles[0].id, 21)]
