@@ -9,9 +9,10 @@ The file holds three tables of ``2 ** slot_bits`` slots, each slot a digest (64 
 the keyed HMAC of a reader and an article, app.articles.views) and when it stops
 counting as seen (UTC seconds). Time is cut in generations as long as the dedupe window:
 a digest is written in its generation's table, and looked for there and in the previous
-generation's; the table of two generations back is emptied when it is reused, so that no
-digest stays more than twice the window (SECURITY.md). Workers take the file's lock
-(``flock``) for a batch of views, not for each.
+generation's; the table of two generations back is emptied by the first views recorded
+in a generation, so that while views come no digest stays more than twice the window
+(SECURITY.md). Workers take the file's lock (``flock``) for a batch of views, not for
+each.
 
 A table holds at most three quarters of its slots. Beyond (a site with more first views
 in a window than that), the digests the file cannot hold go to the database's table, and

@@ -9,10 +9,11 @@ is kept only for the dedupe window (SECURITY.md).
 Counts live in Redis when it is configured (a sorted set per hour, kept 8 days; the
 dedupe digests as keys that expire), in the database otherwise (``article_view_count``,
 ``article_view_seen``, ``view_salt``); on a SQLite file, the dedupe digests are in a
-file beside it that the machine's workers share (app.articles.seen). Either way a worker holds the views it is sent
-for ``FLUSH_SECONDS`` and records them together, in one write that also decides which
-are first views; a view announces nothing: no cached answer ends for it. The beacons of
-an article a worker knows are answered before the framework (app.articles.beacons).
+file beside it that the machine's workers share (app.articles.seen). Either way a worker
+holds the views it is sent for ``FLUSH_SECONDS`` and records them together, in one write
+that also decides which are first views; a view announces nothing: no cached answer
+ends for it. The beacons of an article a worker knows are answered before the framework
+(app.articles.beacons).
 """
 
 import asyncio
