@@ -14,6 +14,11 @@ asyncio sender in Python, the first version, cost 100-130 µs of CPU a beacon, i
 tenth of the 2 cores the reads share; wrk costs a fraction of that.) Each round also
 measures the reads beside a control: the same sender asking for a cached answer at the
 same rate, what any thousand requests a second cost the reads on these 2 cores.
+
+The reads' ratios move by several points from run to run with the same load. So the
+bench also measures what a beacon costs the whole machine, beyond what a control request
+costs, with the sender alone (COST_PAIRS): a steadier number, and the one the beacons'
+own work changes.
 """
 
 import argparse
@@ -62,6 +67,12 @@ BEACONS_WARMUP = 3
 WARMUP_ROUNDS = 4
 
 
+# Pairs of runs of the sender alone (beacons, then the control), no reads beside them:
+# what each request costs the whole machine (/proc/stat), the beacons' work and their
+# answers' alike, with nothing else's noise in it.
+COST_PAIRS = 6
+
+
 @dataclass
 class Sent:
     sent: int = 0
@@ -108,6 +119,33 @@ class Beacons:
         )
 
 
+def machine_busy() -> float:
+    """The CPU seconds the machine has been busy: every core, kernel threads too."""
+    with open("/proc/stat") as stat:
+        fields = [int(field) for field in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Cost:
+    """Machine CPU µs a request, in each pair of runs: beacons, the control."""
+
+    beacons: list[float] = field(default_factory=list)
+    control: list[float] = field(default_factory=list)
+    sender: list[float] = field(default_factory=list)  # wrk's own, a beacon
+
+    def extra(self) -> list[float]:
+        """A beacon's cost beyond a control request's, pair by pair, least first."""
+        return sorted(b - c for b, c in zip(self.beacons, self.control, strict=True))
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return (ordered[middle] + ordered[~middle]) / 2
+
+
 def counted(settings: Settings) -> int:
     """The views counted this hour and the one before (the bench's, and earlier runs')."""
     counter = create_view_counter(settings)
@@ -144,7 +182,9 @@ def _failed_flushes(log: Path) -> int:
     return log_count(log, b"views not recorded")
 
 
-def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: list[str]) -> dict:
+def runs(
+    args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: list[str]
+) -> tuple[dict, Cost]:
     results: dict[str, Run] = {}
     with database(args.postgres) as url:
         settings = Settings(database_url=url)
@@ -225,10 +265,30 @@ def runs(args: argparse.Namespace, wrk_bin: str, articles: list[dict], tickers: 
                     f" sender CPU {sent.cpu / sent.sent * 1e6:.0f} µs a beacon",
                     flush=True,
                 )
-    return results
+            cost = Cost()
+            for _pair in range(COST_PAIRS):
+                for control, costs in ((None, cost.beacons), (reads[READS[0]][0], cost.control)):
+                    before = machine_busy()
+                    sent_alone = sender(control=control, seconds=args.seconds).result()
+                    time.sleep(FLUSH_SECONDS * 3)  # the views it sent recorded
+                    costs.append((machine_busy() - before) / sent_alone.sent * 1e6)
+                    if control is None:
+                        cost.sender.append(sent_alone.cpu / sent_alone.sent * 1e6)
+            extra = cost.extra()
+            print(
+                f"machine CPU a beacon {_median(cost.beacons):.0f} µs, a control request"
+                f" {_median(cost.control):.0f} µs; a beacon's more: {extra!r}",
+                flush=True,
+            )
+    return results, cost
 
 
-def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict]) -> str:
+def report(
+    args: argparse.Namespace,
+    started: datetime,
+    all_runs: dict[str, dict],
+    costs: dict[str, Cost],
+) -> str:
     lines = [
         "# View beacons under load",
         "",
@@ -272,6 +332,30 @@ def report(args: argparse.Namespace, started: datetime, all_runs: dict[str, dict
                 f"{run.loaded.p99:.1f} | {sent.sent / sent.seconds:,.0f} | {answers} | "
                 f"{run.recorded:,} | {run.failed_flushes} | {sent.cpu / sent.sent * 1e6:.0f} |"
             )
+    lines += [
+        "",
+        "## What a beacon costs the machine",
+        "",
+        f"After the rows, with no reads: {COST_PAIRS} pairs of runs of {args.seconds} s of the"
+        " sender alone,",
+        "beacons then the control, each measured as the CPU time the whole machine was busy",
+        "(/proc/stat: the servers, the sender, the databases, the kernel) until the views sent",
+        "were recorded, divided by the requests answered. A beacon's answer and a control's",
+        "cost the same (the same sender, an answer from memory): the difference is the",
+        "beacon's own work, the view held, recorded and deduplicated. Medians of the pairs,",
+        "and each pair's difference.",
+        "",
+        "| database | µs a beacon | µs a control request | a beacon's more, median |"
+        " each pair's, least first | of a beacon, the sender's own |",
+        "| --- | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for name, cost in costs.items():
+        extra = cost.extra()
+        lines.append(
+            f"| {name} | {_median(cost.beacons):.0f} | {_median(cost.control):.0f} |"
+            f" {_median(extra):.0f} | {', '.join(f'{e:.0f}' for e in extra)} |"
+            f" {_median(cost.sender):.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -289,11 +373,12 @@ def main() -> None:
     articles, tickers = read_dataset()
     started = datetime.now(UTC)
     on_sqlite = argparse.Namespace(**{**vars(args), "postgres": None, "redis": None})
-    all_runs = {"SQLite": runs(on_sqlite, wrk_bin, articles, tickers)}
+    all_runs, costs = {}, {}
+    all_runs["SQLite"], costs["SQLite"] = runs(on_sqlite, wrk_bin, articles, tickers)
     if args.postgres:
         name = "PostgreSQL + Redis" if args.redis else "PostgreSQL"
-        all_runs[name] = runs(args, wrk_bin, articles, tickers)
-    args.out.write_text(report(args, started, all_runs))
+        all_runs[name], costs[name] = runs(args, wrk_bin, articles, tickers)
+    args.out.write_text(report(args, started, all_runs, costs))
     print(f"wrote {args.out}")
 
 
