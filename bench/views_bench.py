@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -138,12 +139,6 @@ class Cost:
     def extra(self) -> list[float]:
         """A beacon's cost beyond a control request's, pair by pair, least first."""
         return sorted(b - c for b, c in zip(self.beacons, self.control, strict=True))
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return (ordered[middle] + ordered[~middle]) / 2
 
 
 def counted(settings: Settings) -> int:
@@ -276,8 +271,8 @@ def runs(
                         cost.sender.append(sent_alone.cpu / sent_alone.sent * 1e6)
             extra = cost.extra()
             print(
-                f"machine CPU a beacon {_median(cost.beacons):.0f} µs, a control request"
-                f" {_median(cost.control):.0f} µs; a beacon's more: {extra!r}",
+                f"machine CPU a beacon {median(cost.beacons):.0f} µs, a control request"
+                f" {median(cost.control):.0f} µs; a beacon's more: {extra!r}",
                 flush=True,
             )
     return results, cost
@@ -352,9 +347,9 @@ def report(
     for name, cost in costs.items():
         extra = cost.extra()
         lines.append(
-            f"| {name} | {_median(cost.beacons):.0f} | {_median(cost.control):.0f} |"
-            f" {_median(extra):.0f} | {', '.join(f'{e:.0f}' for e in extra)} |"
-            f" {_median(cost.sender):.0f} |"
+            f"| {name} | {median(cost.beacons):.0f} | {median(cost.control):.0f} |"
+            f" {median(extra):.0f} | {', '.join(f'{e:.0f}' for e in extra)} |"
+            f" {median(cost.sender):.0f} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -1,7 +1,7 @@
 """Which readers were counted lately, for the workers of one machine on SQLite: a hash
 table in a file beside the database, mapped into every worker's memory, so that a view
 costs a few reads and writes of memory instead of a row written to and pruned from the
-database (two random pages a view, most of what 1,000 beacons a second cost: bench/VIEWS.md).
+database (two random pages a view: about half of what a beacon cost beyond a cached read).
 SQLite never spans machines, so neither need its dedupe; PostgreSQL without Redis keeps
 the digests in the database.
 
@@ -84,12 +84,13 @@ class SeenFile:
             for digest, at in views:
                 key = digest & _MASK or 1
                 slot, until = self._find(memory, current, key)
-                if until is None and previous is not None:
+                new = until is None  # not in this generation's table
+                if new and previous is not None:
                     until = self._find(memory, previous, key)[1]
                 if until is not None and until > at:
                     continue  # seen within the window
                 unseen.append(digest)
-                if _SLOT.unpack_from(memory, slot)[0] == 0:  # a new digest, not a later view
+                if new:
                     if held >= self._capacity:
                         overflowed = 1
                         continue
