@@ -7,13 +7,16 @@ a second, and must cost the reads beside them little.
 
 Anything else (an article not known here yet, a client over its limit) goes to the route,
 which answers as it always does (404, 301, 429) and, on a 204, tells this middleware the
-article's id, known here for a while after: between half of ``KNOWN_SECONDS`` and all of
-it, each article for its own time, so that the articles learnt together are not all asked
-of the route again at once. An article unpublished meanwhile may count views that long
-(its beacons still answer 204, not 404); the most-read list shows public articles only.
-Each relearning is a trip through the route and the database, so the time is long: a
-site's few thousand articles read at once, learnt again every minute by every worker,
-were a hundred such trips a second (bench/VIEWS.md).
+article's id. The article is then known here until a change to it is heard
+(app.core.changes: an edit, an unpublishing, a new slug, a comment shown), and its next
+beacon goes to the route again; so a beacon is answered as the route would answer it now.
+While this worker cannot hear changes (no response cache, a lost connection), every beacon
+goes to the route. A change announced outside the app (SQL typed by hand) is not heard:
+so an article is known for at most ``KNOWN_SECONDS``, between half of it and all of it,
+each article for its own time, so that the articles learnt together are not all asked of
+the route again at once. Each relearning is a trip through the route and the database: a
+site's few thousand articles read at once, learnt again every 5 to 10 minutes by every
+worker, were a fifth of a beacon's cost to the machine (bench/VIEWS.md).
 """
 
 import random
@@ -25,13 +28,17 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.views import ViewCounter
+from app.core.changes import EVERYTHING, ChangeFeed, Heard
 from app.core.clock import utc_now
 from app.http.client import client_address, limit_key
 from app.http.immediate import Answer, answer_now_of, send_answer
 from app.http.resources import Resources
 
-KNOWN_SECONDS = 600.0
+KNOWN_SECONDS = 3600.0
+# Articles known, and articles whose changes are remembered, at most.
 KNOWN_MAX = 100_000
+# The surrogate key a change to an article ends (app.invalidation).
+_ARTICLE_KEY = re.compile(r"article-(\d+)")
 # Where the route leaves the id of the article it counted a view of.
 COUNTED = "akhbar.viewed_article"
 # Where a client found over its limit is marked, for the same request's second look.
@@ -54,7 +61,14 @@ class ViewBeacons:
         self.app = app
         self._inner_answer_now = answer_now_of(app)
         self._resources = resources
-        self._known: dict[str, tuple[int, float]] = {}
+        # ref → (article id, known until, the changes heard before the route read it)
+        self._known: dict[str, tuple[int, float, int]] = {}
+        self._feed: ChangeFeed | None = None
+        # The changes heard, numbered; the number of the last that ended each article
+        # (or every article): what the route read before it is known no more.
+        self._changes = 0
+        self._ended: dict[int, int] = {}
+        self._all_ended = 0
 
     def answer_now(self, scope: Scope) -> Answer | None:
         """The 204 to a beacon for an article known here; for anything else, the answer
@@ -75,6 +89,7 @@ class ViewBeacons:
             await send_answer(send, answer)
             return
         status = 0
+        before = self._changes
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -84,11 +99,11 @@ class ViewBeacons:
 
         await self.app(scope, receive, sending)
         article_id = scope.get(COUNTED)
-        if status == 204 and article_id is not None:
+        if status == 204 and article_id is not None and self._feed is not None:
             if len(self._known) >= KNOWN_MAX:  # learnt again as they are asked for
                 self._known.clear()
             lifetime = KNOWN_SECONDS * random.uniform(0.5, 1.0)
-            self._known[ref] = (article_id, time.monotonic() + lifetime)
+            self._known[ref] = (article_id, time.monotonic() + lifetime, before)
 
     def _beacon(self, scope: Scope) -> re.Match[str] | None:
         """The path's match, if this is a beacon this middleware may answer."""
@@ -98,18 +113,48 @@ class ViewBeacons:
 
     def _answer_known(self, scope: Scope, ref: str) -> Answer | None:
         resources = self._resources()
-        known = self._known.get(ref)
-        if resources is None or known is None:
+        if resources is None or not self._hearing(resources.change_feed):
             return None
-        if known[1] <= time.monotonic():
+        known = self._known.get(ref)
+        if known is None:
+            return None
+        article_id, until, read_after = known
+        if until <= time.monotonic() or read_after < max(
+            self._all_ended, self._ended.get(article_id, 0)
+        ):
             del self._known[ref]
             return None
-        if scope.get(_OVER_LIMIT) or not self._counted(scope, resources, known[0]):
+        if scope.get(_OVER_LIMIT) or not self._counted(scope, resources, article_id):
             # Asked at once first, then through the app: the limit is looked at once.
             scope[_OVER_LIMIT] = True
             return None
         scope["route"] = _ROUTE
         return Answer(204, [])
+
+    def _hearing(self, feed: ChangeFeed | None) -> bool:
+        """Whether this worker hears the changes to articles (and has heard those so far)."""
+        if feed is None:
+            return False
+        if feed is not self._feed:  # a new lifespan's
+            self._feed = feed
+            self._forget_all()
+            feed.listen(self._heard)
+        return feed.poll()
+
+    def _heard(self, keys: Heard) -> None:
+        """A change heard: the articles it ended are known no more."""
+        self._changes += 1
+        if EVERYTHING in keys or len(self._ended) >= KNOWN_MAX:
+            self._forget_all()
+            return
+        for key in keys:
+            if match := _ARTICLE_KEY.fullmatch(key):
+                self._ended[int(match[1])] = self._changes
+
+    def _forget_all(self) -> None:
+        self._known.clear()
+        self._ended.clear()
+        self._all_ended = self._changes
 
     def _counted(self, scope: Scope, resources: Resources, article_id: int) -> bool:
         """The route's work for a known article: False if the client is over its limit

@@ -56,10 +56,18 @@ OPTIONAL_TOKEN: dict[str, Any] = {TOKEN_OPTIONAL: True}
 
 
 async def article_moved(request: Request, exc: Exception) -> Response:
-    """A slug an article had before: 301 to the URL it has now."""
+    """A slug an article had before: the same URL with the slug it has now (the rest of
+    the path, such as ``/views``, and the query kept). 301 for a read; 308 for anything
+    else, which the client sends again, body and all, to the new URL."""
     assert isinstance(exc, service.ArticleMoved)
-    location = f"/v1/articles/{quote(exc.slug)}"
-    return localized_problem(request, 301, exc.detail, exc.arabic, headers={"Location": location})
+    _, _, rest = request.url.path.removeprefix("/v1/articles/").partition("/")
+    location = f"/v1/articles/{quote(exc.slug)}" + (f"/{rest}" if rest else "")
+    if request.url.query:
+        location += f"?{request.url.query}"
+    status = 301 if request.method in ("GET", "HEAD") else 308
+    return localized_problem(
+        request, status, exc.detail, exc.arabic, headers={"Location": location}
+    )
 
 
 def article_etag(article: ArticleData) -> str:
@@ -158,7 +166,10 @@ def list_popular_articles(
     summary="Count a view",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,  # no body, no type (as answered before the framework)
-    responses=problem_responses(404, 422, 429, 503),
+    responses={
+        308: {"description": "The slug changed: send the beacon again to `Location`."},
+        **problem_responses(404, 422, 429, 503),
+    },
 )
 def count_article_view(
     ref: ArticleRef,

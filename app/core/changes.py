@@ -19,8 +19,10 @@ back:
 
 A commit that ends no key (a pending comment, a token's last use, a webhook's
 bookkeeping) announces nothing. The worker that commits hears its own keys at once (a
-commit hook), before any announcement comes back. The response cache
-(app.http.response_cache) ends the entries that hold an ended key.
+commit hook), before any announcement comes back. What a worker hears is told to every
+part of it that listens, whichever of them looks: the response cache
+(app.http.response_cache) ends the entries that hold an ended key, the view beacons
+(app.articles.beacons) forget the articles that changed.
 """
 
 import asyncio
@@ -29,7 +31,7 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Protocol
 
@@ -61,6 +63,7 @@ _ENDED = "akhbar.ended_keys"
 _ANNOUNCED = "akhbar.announced_keys"
 
 Heard = frozenset[str]
+Listener = Callable[[Heard], None]
 
 
 def end_keys(session: OrmSession, keys: Iterable[str]) -> None:
@@ -111,9 +114,12 @@ class ChangeFeed(Protocol):
     """What one worker hears of the keys ended by commits, its own and every other
     process's (see the module docstring)."""
 
-    def poll(self) -> list[Heard] | None:
-        """The key sets announced since the last poll, oldest first; None while this
-        worker cannot hear announcements (nothing kept may be served then)."""
+    def listen(self, listener: Listener) -> None:
+        """Tell ``listener`` each key set heard from now on, oldest first, whoever polls."""
+
+    def poll(self) -> bool:
+        """Tell the listeners the key sets announced since the last poll; False while
+        this worker cannot hear announcements (nothing kept may be served then)."""
 
     def heard_locally(self, session: Session) -> None:
         """A commit hook (app.core.db.open_session): this worker's own commit."""
@@ -128,6 +134,10 @@ class _Feed:
     def __init__(self) -> None:
         # Filled by commit hooks (request threads) and the listener (the event loop).
         self._heard: deque[Heard] = deque()
+        self._listeners: list[Listener] = []
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
 
     def heard_locally(self, session: Session) -> None:
         keys = ended_keys(session)
@@ -137,11 +147,17 @@ class _Feed:
     async def start(self) -> None:
         pass
 
-    def _drain(self) -> list[Heard]:
-        heard = []
+    def _tell(self, more: Iterable[Heard] = ()) -> bool:
+        """Tell the listeners what was heard, then ``more``."""
         while self._heard:
-            heard.append(self._heard.popleft())
-        return heard
+            self._told(self._heard.popleft())
+        for keys in more:
+            self._told(keys)
+        return True
+
+    def _told(self, keys: Heard) -> None:
+        for listener in self._listeners:
+            listener(keys)
 
 
 class SqliteChangeFeed(_Feed):
@@ -160,10 +176,10 @@ class SqliteChangeFeed(_Feed):
         self._next_stat = 0.0
         self._deaf = False  # the last look failed
 
-    def poll(self) -> list[Heard] | None:
+    def poll(self) -> bool:
         now = time.monotonic()
         if now < self._next_stat:
-            return None if self._deaf else self._drain()
+            return not self._deaf and self._tell()
         self._next_stat = now + STAT_EVERY
         try:
             log = os.stat(self._log)
@@ -171,31 +187,30 @@ class SqliteChangeFeed(_Feed):
         except OSError:
             log_now = None
         if now < self._next_look and log_now == self._log_seen:
-            return None if self._deaf else self._drain()
+            return not self._deaf and self._tell()
         self._log_seen = log_now
         self._next_look = now + self._look_every
         self._deaf = False
         try:
             version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
             if version == self._version:
-                return self._drain()
+                return self._tell()
             if self._version is None:  # the first look: nothing was kept before it
                 (newest,) = self._connection.execute("SELECT max(id) FROM cache_changes").fetchone()
                 self._version, self._seen = version, newest or 0
-                return self._drain()
+                return self._tell()
             rows = self._connection.execute(
                 "SELECT id, keys FROM cache_changes WHERE id > ? ORDER BY id", (self._seen,)
             ).fetchall()
         except sqlite3.Error:
             self._deaf = True
-            return None
-        heard = self._drain()
+            return False
+        heard = [frozenset(keys.split()) for _, keys in rows]
         if rows and rows[0][0] > self._seen + 1:
-            heard.append(frozenset({EVERYTHING}))  # some went unread: they were dropped
-        heard += [frozenset(keys.split()) for _, keys in rows]
+            heard.insert(0, frozenset({EVERYTHING}))  # some went unread: they were dropped
         self._version = version
         self._seen = rows[-1][0] if rows else self._seen
-        return heard
+        return self._tell(heard)
 
     async def aclose(self) -> None:
         self._connection.close()
@@ -204,7 +219,7 @@ class SqliteChangeFeed(_Feed):
 class PostgresChangeFeed(_Feed):
     """``LISTEN akhbar_changes`` on a connection of its own, in the worker's event loop
     (``start``). While that connection is lost, the worker hears nothing (``poll`` is
-    None); once it listens again, everything kept before is ended."""
+    False); once it listens again, everything kept before is ended."""
 
     APPLICATION_NAME = "akhbar-changes"
 
@@ -224,8 +239,8 @@ class PostgresChangeFeed(_Feed):
             async with asyncio.timeout(wait_seconds):
                 await self._ready.wait()
 
-    def poll(self) -> list[Heard] | None:
-        return self._drain() if self._listening else None
+    def poll(self) -> bool:
+        return self._listening and self._tell()
 
     async def _listen(self) -> None:
         while True:

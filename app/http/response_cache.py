@@ -35,7 +35,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.changes import CLOCK, EVERYTHING
+from app.core.changes import CLOCK, EVERYTHING, ChangeFeed
 from app.core.clock import utc_now
 from app.http.conditional import none_match
 from app.http.immediate import Answer, send_answer
@@ -141,6 +141,8 @@ class ResponseCacheMiddleware:
         self._recent: deque[tuple[int, frozenset[str]]] = deque(maxlen=_RECENT_CHANGES)
         # Answers being made, by the number of changes heard when they began.
         self._pending: dict[bytes, tuple[int, asyncio.Future[Entry | None]]] = {}
+        # The feed this cache listens to (the running app's: a new one for each lifespan).
+        self._feed: ChangeFeed | None = None
 
     def answer_now(self, scope: Scope) -> Answer | None:
         """The kept answer to this request, if there is a fresh one."""
@@ -201,13 +203,13 @@ class ResponseCacheMiddleware:
         it keep and serve answers. Ends everything when the clock has changed an answer."""
         resources = self._resources() if self._seconds > 0 else None
         feed = resources.change_feed if resources is not None else None
-        heard = feed.poll() if feed is not None else None
-        if heard is None:
+        if feed is not None and feed is not self._feed:
+            feed.listen(self._end)
+            self._feed = feed
+        if feed is None or not feed.poll():
             if self._entries:
                 self._end(frozenset({EVERYTHING}))
             return False
-        for keys in heard:
-            self._end(keys)
         if self._horizon is not None and time.time() >= self._horizon:
             self._end(frozenset({EVERYTHING, CLOCK}))
         if self._horizon is None:  # asked of the database once per change of it

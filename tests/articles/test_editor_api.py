@@ -436,6 +436,30 @@ class TestUpdateArticle:
         assert followed.status_code == 200
         assert followed.json()["slug"] == "العنوان-الجديد"
 
+    def test_an_old_slug_of_a_sub_resource_moves_to_the_same_one_under_the_new_slug(
+        self, client: TestClient, session: Session, editor: dict
+    ) -> None:
+        article = make_article(session, "العنوان القديم")
+        client.patch(f"/v1/articles/{article.id}", json={"slug": "العنوان-الجديد"}, headers=editor)
+        old, new = quote("العنوان-القديم"), quote("العنوان-الجديد")
+
+        related = client.get(f"/v1/articles/{old}/related?limit=3", follow_redirects=False)
+        # A write is sent again, body and all, to the new URL (308, not 301).
+        comment = client.post(
+            f"/v1/articles/{old}/comments",
+            json={"author_name": "قارئ", "author_email": "q@example.org", "body": "تعليق"},
+            follow_redirects=False,
+        )
+
+        assert (related.status_code, related.headers["location"]) == (
+            301,
+            f"/v1/articles/{new}/related?limit=3",
+        )
+        assert (comment.status_code, comment.headers["location"]) == (
+            308,
+            f"/v1/articles/{new}/comments",
+        )
+
     def test_a_moved_draft_is_still_a_404_to_the_public(
         self, client: TestClient, session: Session, editor: dict
     ) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from app.articles.service import delete_article
 from app.articles.views import (
     FLUSH_SECONDS,
     RedisViews,
@@ -23,11 +24,14 @@ from app.articles.views import (
     create_view_counter,
 )
 from app.core.config import Settings
+from app.core.db import unit_of_work
 from app.main import create_app
 from app.models import Article, ArticleViewSeen, ViewSalt
+from app.wiring import session_for
 from tests.conftest import REDIS_URL
 from tests.factories import make_article, make_category, make_token
 from tests.server import running_server
+from tests.test_caching import heard
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Firefox/133.0"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1"
@@ -74,9 +78,9 @@ def articles(session: Session) -> list[Article]:
     ]
 
 
-def view(client: TestClient, article_id: int, reader: str = "203.0.113.7", **headers: str) -> int:
+def view(client: TestClient, ref: int | str, reader: str = "203.0.113.7", **headers: str) -> int:
     response = client.post(
-        f"/v1/articles/{article_id}/views",
+        f"/v1/articles/{ref}/views",
         headers={"User-Agent": BROWSER, "X-Forwarded-For": reader, **headers},
     )
     return response.status_code
@@ -286,6 +290,59 @@ def test_a_known_article_s_beacons_are_answered_as_the_route_answers(
         'akhbar_http_requests_total{method="POST",route="/v1/articles/{ref}/views",status="204"}'
         " 5.0" in metrics
     )
+
+
+def test_a_known_article_s_beacons_follow_its_changes_at_once(
+    views_client: TestClient, session: Session, articles: list[Article]
+) -> None:
+    first = articles[0]
+    token = {"Authorization": f"Bearer {make_token(session)}"}
+    old_slug = first.slug
+    readers = (f"203.0.113.{n}" for n in range(1, 100))
+    # Known by id and by slug: the second beacon of each is answered before the framework.
+    refs = [first.id, first.id, old_slug, old_slug]
+    assert [view(views_client, ref, next(readers)) for ref in refs] == [204] * 4  # type: ignore[arg-type]
+    # Deleted: the next beacons are the route's 404, by either ref, and count nothing.
+    assert views_client.delete(f"/v1/articles/{first.id}", headers=token).status_code == 204
+    assert view(views_client, first.id, next(readers)) == 404  # type: ignore[arg-type]
+    assert view(views_client, old_slug, next(readers)) == 404
+    undeleted = views_client.post(f"/v1/articles/{first.id}/undelete", headers=token)
+    assert undeleted.status_code == 200
+    assert view(views_client, first.id, next(readers)) == 204  # type: ignore[arg-type]
+    # A new slug: the old one is now the route's redirect, to be sent again to the new one.
+    renamed = views_client.patch(
+        f"/v1/articles/{first.id}", json={"slug": "match-of-the-year"}, headers=token
+    )
+    assert renamed.status_code == 200
+    moved = views_client.post(
+        f"/v1/articles/{old_slug}/views",
+        headers={"User-Agent": BROWSER, "X-Forwarded-For": next(readers)},
+        follow_redirects=False,
+    )
+    assert (moved.status_code, moved.headers["location"]) == (
+        308,
+        "/v1/articles/match-of-the-year/views",
+    )
+    assert view(views_client, "match-of-the-year", next(readers)) == 204
+    assert popular(views_client) == [(first.title, 6)]
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["hearing changes", "cache off"])
+def test_a_known_article_changed_outside_the_app_is_answered_as_the_route_answers(
+    settings: Settings, store: str, articles: list[Article], cached: bool
+) -> None:
+    first = articles[0]
+    off = {} if cached else {"response_cache_seconds": 0}
+    app = create_app(store_settings(settings, store, **off))
+    with TestClient(app, client=PROXY) as client:
+        assert [view(client, first.id, f"203.0.113.{n}") for n in (1, 2)] == [204, 204]  # type: ignore[arg-type]
+        with session_for(settings) as outside, unit_of_work(outside):
+            delete_article(outside, first.id)  # type: ignore[arg-type]
+        if cached:  # the worker hears of it (app.core.changes)
+            heard(settings)
+        # Without a response cache, the worker hears nothing: every beacon is the route's.
+        assert view(client, first.id, "203.0.113.3") == 404  # type: ignore[arg-type]
+        assert popular(client) == []
 
 
 def sqlite_only(settings: Settings) -> None:
