@@ -6,7 +6,7 @@ Pages send one per reader per article read, so the beacons of a busy site come a
 a second, and must cost the reads beside them little.
 
 Anything else (an article not known here yet, a client over its limit) goes to the route,
-which answers as it always does (404, 301, 429) and, on a 204, tells this middleware the
+which answers as it always does (404, 308, 429) and, on a 204, tells this middleware the
 article's id. The article is then known here until a change to it is heard
 (app.core.changes: an edit, an unpublishing, a new slug, a comment shown), and its next
 beacon goes to the route again; so a beacon is answered as the route would answer it now.
@@ -15,8 +15,8 @@ goes to the route. A change announced outside the app (SQL typed by hand) is not
 so an article is known for at most ``KNOWN_SECONDS``, between half of it and all of it,
 each article for its own time, so that the articles learnt together are not all asked of
 the route again at once. Each relearning is a trip through the route and the database: a
-site's few thousand articles read at once, learnt again every 5 to 10 minutes by every
-worker, were a fifth of a beacon's cost to the machine (bench/VIEWS.md).
+site's 2,000 articles read at once, learnt again every 5 to 10 minutes by every worker,
+were most of what a beacon cost the machine beyond a cached read (bench/VIEWS.md).
 """
 
 import random
