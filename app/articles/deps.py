@@ -36,6 +36,14 @@ ArticleRef = Annotated[
     ),
 ]
 
+# What a slug the article had before answers (app.articles.router.article_moved).
+MOVED_READ: dict[int | str, dict[str, str]] = {
+    301: {"description": "The slug changed: `Location` has the same URL under the new one."}
+}
+MOVED_WRITE: dict[int | str, dict[str, str]] = {
+    308: {"description": "The slug changed: send the request again to `Location`."}
+}
+
 
 def _article_for_edit(ref: ArticleRef, session: SessionDep, _editor: ArticleEditor) -> int:
     # The token is checked first (it is a sub-dependency): without the scope, a draft's

@@ -11,7 +11,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app.articles import previews, reads, service, views
 from app.articles.beacons import COUNTED
-from app.articles.deps import ArticleListQueryDep, ArticleRef, EditedArticleId, ExpectedVersion
+from app.articles.deps import (
+    MOVED_READ,
+    MOVED_WRITE,
+    ArticleListQueryDep,
+    ArticleRef,
+    EditedArticleId,
+    ExpectedVersion,
+)
 from app.articles.schemas import (
     ArticleCreate,
     ArticleData,
@@ -167,7 +174,7 @@ def list_popular_articles(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,  # no body, no type (as answered before the framework)
     responses={
-        308: {"description": "The slug changed: send the beacon again to `Location`."},
+        **MOVED_WRITE,
         **problem_responses(404, 422, 429, 503),
     },
 )
@@ -205,7 +212,7 @@ def count_article_view(
     response_model=ArticlePublic,
     openapi_extra=OPTIONAL_TOKEN,
     responses={
-        301: {"description": "The slug changed: `Location` has the article's URL now."},
+        **MOVED_READ,
         304: {"description": "Not modified since the ETag in `If-None-Match`."},
         **problem_responses(401, 404, 422),
     },

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.articles.deps import ArticleRef
+from app.articles.deps import MOVED_READ, MOVED_WRITE, ArticleRef
 from app.auth.deps import CommentModerator
 from app.comments import service
 from app.comments.schemas import (
@@ -45,6 +45,7 @@ async def _policy(resources: ResourcesDep) -> CommentPolicy:
             "model": CommentAccepted,
             "description": "Approved at once (where comments are approved automatically).",
         },
+        **MOVED_WRITE,
         **problem_responses(403, 404, 409, 422, 429),
     },
 )
@@ -86,7 +87,7 @@ def post_comment(
     "/v1/articles/{ref}/comments",
     summary="List an article's comments",
     response_model=CommentPage,
-    responses=problem_responses(404, 422),
+    responses={**MOVED_READ, **problem_responses(404, 422)},
     dependencies=[cache_for("comments")],
 )
 async def list_article_comments(

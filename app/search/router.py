@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.articles import reads
-from app.articles.deps import ArticleRef
+from app.articles.deps import MOVED_READ, ArticleRef
 from app.articles.schemas import ArticleListItem, article_keys
 from app.core.errors import AkhbarError, TooManyRequests, problem_responses
 from app.core.pagination import build_page, select_fields
@@ -151,7 +151,7 @@ def search_articles(
     "/{ref}/related",
     summary="List related articles",
     response_model=RelatedList,
-    responses=problem_responses(404, 422, 503),
+    responses={**MOVED_READ, **problem_responses(404, 422, 503)},
     dependencies=[cache_for("list"), Depends(_search_turn)],
 )
 def list_related_articles(
