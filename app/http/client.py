@@ -76,7 +76,11 @@ def _canonical(value: str | None) -> str | None:
 
 def _is_trusted(address: str, trusted_proxies: Sequence[Network]) -> bool:
     ip = _ip(address)
-    return ip is not None and any(ip in network for network in trusted_proxies)
+    if ip is not None:
+        for network in trusted_proxies:
+            if ip in network:
+                return True
+    return False
 
 
 async def _client(request: Request, settings: SettingsDep) -> str:

@@ -9,8 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import redis
 from fastapi import Request, Response
@@ -29,9 +28,9 @@ class LimitsUnavailable(AkhbarError):
         self.retry_after_seconds = 5
 
 
-@dataclass(frozen=True)
-class RateState:
-    """Where a client stands in its current window (what the RateLimit-* headers say)."""
+class RateState(NamedTuple):
+    """Where a client stands in its current window (what the RateLimit-* headers say). A
+    tuple: one is made for every limited request, a view beacon's too."""
 
     allowed: bool
     limit: int
