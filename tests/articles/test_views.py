@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from app.articles.service import delete_article
 from app.articles.views import (
     FLUSH_SECONDS,
+    SCRIPT_VIEWS,
     RedisViews,
     SqliteViews,
     ViewCounter,
@@ -203,6 +204,36 @@ def test_windows_move_by_the_hour(
     counter.count(first.id, "r0", now + timedelta(minutes=31))  # type: ignore[arg-type]
     # The popular list records what its worker holds first.
     assert top("1h", now + timedelta(minutes=31)) == [("first", 3)]
+    counter.close()
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_flush_of_many_readers_counts_each_once(
+    settings: Settings, session: Session, articles: list[Article], kind: str
+) -> None:
+    # More views than one run of the Redis script records (they go in several, in one
+    # round trip), over several articles: each reader's first view counts, once.
+    counter: ViewCounter = (
+        RedisViews(REDIS_URL, prefix=f"akhbar-test-many-{id(session)}:")
+        if kind == "redis"
+        else create_view_counter(settings)
+    )
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    readers = {article.id: n for article, n in zip(articles, (120, 80, 50), strict=True)}
+    assert sum(readers.values()) > 2 * SCRIPT_VIEWS
+    engine = session.get_bind()
+    for _ in range(2):  # the second time, every one a repeat
+        for article_id, n in readers.items():
+            for reader in range(n):
+                counter.count(article_id, f"r{reader}", now)  # type: ignore[arg-type]
+    assert counter.flush(engine) == 250  # type: ignore[arg-type]
+    for article_id, n in readers.items():
+        for reader in range(n):
+            counter.count(article_id, f"r{reader}", now + timedelta(minutes=5))  # type: ignore[arg-type]
+    assert counter.flush(engine) == 0  # type: ignore[arg-type]
+    assert counter.top(session, "1h", now, limit=10) == sorted(
+        readers.items(), key=lambda item: -item[1]
+    )
     counter.close()
 
 
