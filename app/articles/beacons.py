@@ -54,7 +54,7 @@ class _Route:
 
 
 _ROUTE = _Route("/v1/articles/{ref}/views")
-_COUNTED = Answer(204, [])
+_NO_CONTENT = Answer(204, [])
 
 
 class ViewBeacons:
@@ -130,7 +130,7 @@ class ViewBeacons:
             scope[_OVER_LIMIT] = True
             return None
         scope["route"] = _ROUTE
-        return _COUNTED
+        return _NO_CONTENT
 
     def _hearing(self, feed: ChangeFeed | None) -> bool:
         """Whether this worker hears the changes to articles (and has heard those so far)."""

@@ -120,7 +120,7 @@ def window_start(window: str, now: datetime) -> datetime:
     return hour_of(now) - timedelta(hours=WINDOW_HOURS[window])
 
 
-def _digest(keyed: "hmac.HMAC", reader: str, article_id: int) -> bytes:
+def _digest(keyed: hmac.HMAC, reader: str, article_id: int) -> bytes:
     """The HMAC-SHA256 of a reader and an article under ``keyed``, a day's salt: a copy of
     its keyed state, not ``hmac.digest``, which keys anew and lets the GIL go for every
     digest. A flush's hundreds of digests, each then waiting to take the GIL back from a
@@ -331,10 +331,7 @@ class DatabaseViews(ViewCounter):
         hours: dict[datetime, list[int]] = {}
         for digest in first:
             view = views[digest]
-            hour = hour_of(view.at)
-            if hour not in hours:
-                hours[hour] = []
-            hours[hour].append(view.article_id)
+            hours.setdefault(hour_of(view.at), []).append(view.article_id)
         counted = 0
         for hour, ids in hours.items():
             articles = json.dumps(ids)
