@@ -19,7 +19,6 @@ from app.articles.service import delete_article
 from app.articles.views import (
     FLUSH_SECONDS,
     SCRIPT_VIEWS,
-    RedisViews,
     SqliteViews,
     ViewCounter,
     create_view_counter,
@@ -60,6 +59,14 @@ def store_settings(settings: Settings, store: str, **changes: object) -> Setting
         # A prefix of its own: counts of other tests stay apart.
         update |= {"redis_url": REDIS_URL, "redis_prefix": f"akhbar-test-{id(settings)}:"}
     return settings.model_copy(update=update)
+
+
+@pytest.fixture
+def counter(settings: Settings, store: str) -> Iterator[ViewCounter]:
+    """The store's counter, outside any app: views counted and flushed by hand."""
+    counter = create_view_counter(store_settings(settings, store))
+    yield counter
+    counter.close()
 
 
 @pytest.fixture
@@ -168,15 +175,9 @@ def test_nothing_about_a_reader_is_stored_but_a_keyed_digest(
             assert stored == [digest]
 
 
-@pytest.mark.parametrize("kind", STORES)
 def test_windows_move_by_the_hour(
-    settings: Settings, session: Session, articles: list[Article], kind: str
+    session: Session, articles: list[Article], counter: ViewCounter
 ) -> None:
-    counter: ViewCounter = (
-        RedisViews(REDIS_URL, prefix=f"akhbar-test-window-{id(session)}:")
-        if kind == "redis"
-        else create_view_counter(settings)
-    )
     now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
     first, second, _ = articles
     engine = session.get_bind()
@@ -204,20 +205,13 @@ def test_windows_move_by_the_hour(
     counter.count(first.id, "r0", now + timedelta(minutes=31))  # type: ignore[arg-type]
     # The popular list records what its worker holds first.
     assert top("1h", now + timedelta(minutes=31)) == [("first", 3)]
-    counter.close()
 
 
-@pytest.mark.parametrize("kind", STORES)
 def test_a_flush_of_many_readers_counts_each_once(
-    settings: Settings, session: Session, articles: list[Article], kind: str
+    session: Session, articles: list[Article], counter: ViewCounter
 ) -> None:
     # More views than one run of the Redis script records (they go in several, in one
     # round trip), over several articles: each reader's first view counts, once.
-    counter: ViewCounter = (
-        RedisViews(REDIS_URL, prefix=f"akhbar-test-many-{id(session)}:")
-        if kind == "redis"
-        else create_view_counter(settings)
-    )
     now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
     readers = {article.id: n for article, n in zip(articles, (120, 80, 50), strict=True)}
     assert sum(readers.values()) > 2 * SCRIPT_VIEWS
@@ -234,7 +228,6 @@ def test_a_flush_of_many_readers_counts_each_once(
     assert counter.top(session, "1h", now, limit=10) == sorted(
         readers.items(), key=lambda item: -item[1]
     )
-    counter.close()
 
 
 def test_views_the_store_failed_to_record_are_recorded_by_the_next_flush(
