@@ -54,7 +54,7 @@ def switches() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
 
 
-def rounds(settings: Settings, views: int) -> list[str]:
+def rounds(settings: Settings, views: int) -> None:
     engine = create_db_engine(settings)
     with Session(engine) as session:
         ids = [row.id for row in session.execute(select(Article.id)).all()]
@@ -74,7 +74,6 @@ def rounds(settings: Settings, views: int) -> list[str]:
             walls.append(time.perf_counter() - started)
             stop.wait(1.0)
 
-    lines = []
     try:
         for _round in range(ROUNDS):
             alone = busy(SECONDS)
@@ -86,16 +85,15 @@ def rounds(settings: Settings, views: int) -> list[str]:
             stop.set()
             thread.join()
             walls_ms = ", ".join(f"{wall * 1000:.0f}" for wall in sorted(walls))
-            lines.append(
+            print(
                 f"flush of {views} views: {walls_ms} ms; {switches() - before:,} voluntary"
                 f" context switches in {SECONDS} s; the busy thread did"
-                f" {beside / alone:.2f} × its work alone"
+                f" {beside / alone:.2f} × its work alone",
+                flush=True,
             )
-            print(lines[-1], flush=True)
     finally:
         counter.close()
         engine.dispose()
-    return lines
 
 
 def main() -> None:

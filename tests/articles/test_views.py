@@ -216,14 +216,16 @@ def test_a_flush_of_many_readers_counts_each_once(
     readers = {article.id: n for article, n in zip(articles, (120, 80, 50), strict=True)}
     assert sum(readers.values()) > 2 * SCRIPT_VIEWS
     engine = session.get_bind()
-    for _ in range(2):  # the second time, every one a repeat
+
+    def every_reader(at: datetime) -> None:
         for article_id, n in readers.items():
             for reader in range(n):
-                counter.count(article_id, f"r{reader}", now)  # type: ignore[arg-type]
+                counter.count(article_id, f"r{reader}", at)  # type: ignore[arg-type]
+
+    every_reader(now)
+    every_reader(now)  # every one a repeat within the batch
     assert counter.flush(engine) == 250  # type: ignore[arg-type]
-    for article_id, n in readers.items():
-        for reader in range(n):
-            counter.count(article_id, f"r{reader}", now + timedelta(minutes=5))  # type: ignore[arg-type]
+    every_reader(now + timedelta(minutes=5))
     assert counter.flush(engine) == 0  # type: ignore[arg-type]
     assert counter.top(session, "1h", now, limit=10) == sorted(
         readers.items(), key=lambda item: -item[1]
